@@ -1,0 +1,65 @@
+"""Product questions: "do you sell running shoes?" answered from the shop's catalog."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from catalog.index import IndexMissing
+from catalog.search import ProductSearch
+from settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+MAX_LISTED = 3
+
+
+@lru_cache(maxsize=1)
+def product_search() -> ProductSearch:
+    """The catalog search, loaded on first use and kept for the life of the action server."""
+    return ProductSearch.from_directory(load_settings().catalog_index_dir)
+
+
+def _format_price(price: float, currency: str) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
+    return f"{symbol}{price:.2f}" if symbol else f"{price:.2f} {currency}"
+
+
+class ActionSearchProducts(Action):
+    """Tell the customer whether and which matching products the shop sells."""
+
+    def name(self) -> str:
+        return "action_search_products"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        wanted = next(tracker.get_latest_entity_values("product"), None)
+        query = wanted or tracker.latest_message.get("text") or ""
+        try:
+            hits = product_search().search(query, k=5)
+        except IndexMissing as error:
+            logger.error("product search unavailable (conversation %s): %s", tracker.sender_id, error)
+            dispatcher.utter_message(
+                text="Sorry, I can't look at the catalog right now. Please try again in a few minutes."
+            )
+            return []
+        subject = wanted or "that"
+        if not hits:
+            dispatcher.utter_message(
+                text=f"Sorry, we don't seem to sell {subject}. Is there something else you are looking for?"
+            )
+            return []
+        lines = [
+            f"- {hit.product.title}: {_format_price(hit.product.price, hit.product.currency)}"
+            + ("" if hit.product.stock > 0 else " (out of stock)")
+            for hit in hits[:MAX_LISTED]
+        ]
+        dispatcher.utter_message(
+            text=f"Yes, we sell {subject}! Here are some of them:\n" + "\n".join(lines)
+        )
+        return []

@@ -1,0 +1,163 @@
+"""The one settings object for every process: environment variables over a settings file over defaults.
+
+Stdlib only and Python 3.10-compatible, because the launcher, the Rasa runtime (3.10) and the
+action runtime (3.11) all read it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE_VARIABLE = "SHOP_SETTINGS_FILE"
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "shop.env"
+
+# Set in every process we start: nothing may reach a model hub or report telemetry, and known
+# harmless noise from pinned libraries (Rasa 3.6 on SQLAlchemy 1.4) stays out of the logs.
+BASE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TOKENIZERS_PARALLELISM": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONUNBUFFERED": "1",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+}
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the setting and the bad value."""
+
+
+def read_settings_file(path: Path) -> dict[str, str]:
+    """Parse a KEY=VALUE file (blank lines and # comments allowed)."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _port(values: Mapping[str, str], key: str, default: int) -> int:
+    raw = values.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a port number (1-65535), got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"{key} must be a port number (1-65535), got {port}")
+    return port
+
+
+def _path(values: Mapping[str, str], key: str, default: Path) -> Path:
+    raw = values.get(key, "").strip()
+    path = Path(raw).expanduser() if raw else default
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every location, address, port and secret the product uses."""
+
+    data_dir: Path
+    models_dir: Path
+    reports_dir: Path
+    host: str
+    rasa_port: int
+    action_port: int
+    web_port: int
+    rasa_auth_token: str | None
+    endpoints_file: Path
+    credentials_file: Path
+    log_level: str
+
+    @property
+    def tracker_db_path(self) -> Path:
+        """SQLite tracker store of the embedded profile."""
+        return self.data_dir / "tracker.db"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Where the launcher writes each service's log."""
+        return self.data_dir / "logs"
+
+    @property
+    def catalog_file(self) -> Path:
+        """The shop's product catalog (JSON lines)."""
+        return self.data_dir / "shop" / "catalog.jsonl"
+
+    @property
+    def rasa_models_dir(self) -> Path:
+        """Trained Rasa models and their manifest."""
+        return self.models_dir / "rasa"
+
+    @property
+    def rasa_model_file(self) -> Path:
+        """The model the Rasa server serves."""
+        return self.rasa_models_dir / "assistant.tar.gz"
+
+    @property
+    def catalog_index_dir(self) -> Path:
+        """The product search index and its manifest."""
+        return self.models_dir / "catalog"
+
+    @property
+    def action_server_url(self) -> str:
+        """Where the Rasa server calls custom actions."""
+        return f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        """Base URL of the web pages (widget demo)."""
+        return f"http://{self.host}:{self.web_port}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment, falling back to the settings file, then to defaults."""
+    env = dict(os.environ if environ is None else environ)
+    settings_file = Path(env.get(SETTINGS_FILE_VARIABLE) or DEFAULT_SETTINGS_FILE)
+    values: dict[str, str] = {}
+    if settings_file.is_file():
+        values.update(read_settings_file(settings_file))
+    elif SETTINGS_FILE_VARIABLE in env:
+        raise SettingsError(f"{SETTINGS_FILE_VARIABLE} points to {settings_file}, which does not exist")
+    values.update({k: v for k, v in env.items() if v != ""})
+
+    log_level = values.get("SHOP_LOG_LEVEL", "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"SHOP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    return Settings(
+        data_dir=_path(values, "SHOP_DATA_DIR", PROJECT_ROOT / "var"),
+        models_dir=_path(values, "SHOP_MODELS_DIR", PROJECT_ROOT / "models"),
+        reports_dir=_path(values, "SHOP_REPORTS_DIR", PROJECT_ROOT / "reports"),
+        host=values.get("SHOP_HOST", "127.0.0.1"),
+        rasa_port=_port(values, "RASA_PORT", 5005),
+        action_port=_port(values, "ACTION_PORT", 5055),
+        web_port=_port(values, "WEB_PORT", 8080),
+        rasa_auth_token=values.get("RASA_AUTH_TOKEN") or None,
+        endpoints_file=_path(values, "RASA_ENDPOINTS_FILE", PROJECT_ROOT / "endpoints.yml"),
+        credentials_file=_path(values, "RASA_CREDENTIALS_FILE", PROJECT_ROOT / "credentials.yml"),
+        log_level=log_level,
+    )
