@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,17 @@ MAX_LISTED = 3
 def product_search() -> ProductSearch:
     """The catalog search, loaded on first use and kept for the life of the action server."""
     return ProductSearch.from_directory(load_settings().catalog_index_dir)
+
+
+def _warm_up() -> None:
+    # Loading the encoder takes seconds; do it while the server starts, not in a customer's turn.
+    try:
+        product_search().search("warm-up")
+    except IndexMissing as error:
+        logger.error("product search unavailable: %s", error)
+
+
+threading.Thread(target=_warm_up, name="warm-up-product-search", daemon=True).start()
 
 
 def _format_price(price: float, currency: str) -> str:
@@ -59,7 +71,6 @@ class ActionSearchProducts(Action):
             + ("" if hit.product.stock > 0 else " (out of stock)")
             for hit in hits[:MAX_LISTED]
         ]
-        dispatcher.utter_message(
-            text=f"Yes, we sell {subject}! Here are some of them:\n" + "\n".join(lines)
-        )
+        heading = f"Yes, we have {subject}" if wanted else "Here is what I found"
+        dispatcher.utter_message(text=f"{heading}:\n" + "\n".join(lines))
         return []

@@ -42,7 +42,7 @@ class ProductIndex:
 
 def catalog_fingerprint(catalog_file: Path) -> str:
     """What decides the index's content: the catalog, the model and the index format."""
-    return fingerprint_files([catalog_file], extra=[MODEL_NAME, f"format {INDEX_FORMAT}"])
+    return fingerprint_files([catalog_file], extra=[MODEL_NAME, f"format {INDEX_FORMAT}"], root=catalog_file.parent)
 
 
 def index_is_current(index_dir: Path, catalog_file: Path) -> bool:
@@ -101,5 +101,7 @@ def load_index(index_dir: Path) -> ProductIndex:
     except (OSError, RuntimeError, ValueError) as error:
         raise IndexMissing(f"product index at {version_dir} is unreadable: {error}") from None
     if vectors.ntotal != len(products):
-        raise IndexMissing(f"product index at {version_dir} is inconsistent: {vectors.ntotal} vectors, {len(products)} products")
+        raise IndexMissing(
+            f"product index at {version_dir} is inconsistent: {vectors.ntotal} vectors, {len(products)} products"
+        )
     return ProductIndex(vectors=vectors, products=products, manifest=manifest)

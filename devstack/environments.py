@@ -18,7 +18,6 @@ from devstack.interpreters import find_interpreter, interpreter_version
 from settings import PROJECT_ROOT
 
 STAMP_NAME = ".lock-stamp"
-PIP_VERSION = "24.0"
 VENV_ROOT = PROJECT_ROOT / ".venv"
 REQUIREMENTS_DIR = PROJECT_ROOT / "requirements"
 
@@ -53,7 +52,7 @@ class Runtime:
     def wanted_stamp(self) -> str:
         """Hash of everything that decides the environment's contents."""
         digest = hashlib.sha256()
-        digest.update(f"python {self.python_version}; pip {PIP_VERSION}\n".encode())
+        digest.update(f"python {self.python_version}\n".encode())
         for lock in (self.lock_file, self.no_deps_lock_file):
             if lock is not None:
                 digest.update(lock.name.encode() + b"\n" + lock.read_bytes())
@@ -103,7 +102,6 @@ def ensure_environment(runtime: Runtime, venv_root: Path = VENV_ROOT) -> Path:
         _run_step(f"creating {directory} with {base}", [str(base), "-m", "venv", str(directory)])
     python = str(runtime.python(venv_root))
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
-    _run_step(f"pinning pip {PIP_VERSION}", [*pip, "install", "--quiet", f"pip=={PIP_VERSION}"])
     _run_step(
         f"installing {runtime.lock_file.name}",
         [*pip, "install", "--progress-bar", "off", "-r", str(runtime.lock_file)],

@@ -6,6 +6,7 @@ Every service runs in its own process group, so stopping it also stops whatever 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -39,9 +40,7 @@ def port_holder(port: int) -> str | None:
     if ss is None:
         return None
     try:
-        out = subprocess.run(
-            [ss, "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, timeout=5
-        ).stdout
+        out = subprocess.run([ss, "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, timeout=5).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     match = re.search(r'users:\(\("([^"]+)",pid=(\d+)', out)
@@ -91,6 +90,7 @@ class RunningService:
     process: subprocess.Popen[str]
     log_path: Path
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    output_reader: threading.Thread | None = None
 
     def last_lines(self) -> str:
         """The last lines the service printed, for error messages."""
@@ -147,7 +147,8 @@ class ServiceGroup:
         self.services.append(service)
         log = log_path.open("w", encoding="utf-8")
         assert process.stdout is not None
-        threading.Thread(target=self._pump, args=(service, process.stdout, log), daemon=True).start()
+        service.output_reader = threading.Thread(target=self._pump, args=(service, process.stdout, log), daemon=True)
+        service.output_reader.start()
         return service
 
     def wait_healthy(self, service: RunningService) -> float:
@@ -155,6 +156,8 @@ class ServiceGroup:
         started = time.monotonic()
         while True:
             if service.process.poll() is not None:
+                if service.output_reader is not None:
+                    service.output_reader.join(timeout=5)  # let the last lines reach the tail
                 raise ServiceFailed(
                     f"{service.spec.name} exited with code {service.process.returncode} while starting "
                     f"(log: {service.log_path}):\n{service.last_lines()}"
@@ -178,10 +181,8 @@ class ServiceGroup:
             _signal_group(service.process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for service in self.services:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for service in self.services:
             _signal_group(service.process, signal.SIGKILL)  # the group may hold children still
             service.process.wait()
@@ -189,7 +190,5 @@ class ServiceGroup:
 
 
 def _signal_group(process: subprocess.Popen[str], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

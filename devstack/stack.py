@@ -119,7 +119,10 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
     return [
         ServiceSpec(
             name="actions",
-            command=[str(ACTIONS.python()), "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            command=[
+                *[str(ACTIONS.python()), "-m", "rasa_sdk", "--actions", "actions"],
+                *["--port", str(settings.action_port)],
+            ],
             env=base_env,
             port=settings.action_port,
             health_url=f"http://{host}:{settings.action_port}/health",
@@ -149,6 +152,23 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
     ]  # fmt: skip
 
 
+def exec_in_runtime(settings: Settings, runtime_name: str, program: list[str]) -> int:
+    """Replace this process with `program` run inside a runtime, with the services' environment."""
+    if program[:1] == ["--"]:
+        program = program[1:]
+    if not program:
+        raise SetupFailed("exec needs a command, e.g. `python3 -m devstack exec rasa rasa --version`")
+    runtime = next(r for r in RUNTIMES if r.name == runtime_name)
+    env = rasa_environment(settings) if runtime is RASA else service_environment(settings)
+    env["RASA_MODEL_FILE"] = str(settings.rasa_model_file)
+    env["PATH"] = f"{runtime.directory() / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(runtime.directory())
+    executable = runtime.executable(program[0])
+    target = str(executable) if executable.exists() else program[0]
+    sys.stdout.flush()
+    os.execvpe(target, [target, *program[1:]], env)
+
+
 def _print_ready(settings: Settings) -> None:
     print(
         f"""
@@ -157,7 +177,8 @@ The shop assistant is running. Press Ctrl-C to stop everything.
   widget demo page   {settings.web_url}/
   Rasa REST channel  {settings.rasa_url}/webhooks/rest/webhook
   Rasa socket.io     {settings.rasa_url}/socket.io
-  Rasa HTTP API      {settings.rasa_url}/status?token=<token>   (token in {settings.data_dir / "rasa_auth_token"} or RASA_AUTH_TOKEN)
+  Rasa HTTP API      {settings.rasa_url}/status?token=<token>
+                     (the token is RASA_AUTH_TOKEN, or else in {settings.data_dir / "rasa_auth_token"})
   action server      {settings.action_server_url}
   logs               {settings.logs_dir}
 
@@ -177,7 +198,11 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def run(settings: Settings) -> int:
     """Set up, start every server, wait for them to be healthy, serve until Ctrl-C or a crash."""
-    ports = [("Rasa server", settings.rasa_port), ("action server", settings.action_port), ("web pages", settings.web_port)]
+    ports = [
+        ("Rasa server", settings.rasa_port),
+        ("action server", settings.action_port),
+        ("web pages", settings.web_port),
+    ]
     for purpose, port in ports:
         ensure_port_free(settings.host, port, purpose)
     if len({port for _, port in ports}) != len(ports):

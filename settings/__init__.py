@@ -141,7 +141,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     values: dict[str, str] = {}
     if settings_file.is_file():
         values.update(read_settings_file(settings_file))
-    elif SETTINGS_FILE_VARIABLE in env:
+    elif env.get(SETTINGS_FILE_VARIABLE):
         raise SettingsError(f"{SETTINGS_FILE_VARIABLE} points to {settings_file}, which does not exist")
     values.update({k: v for k, v in env.items() if v != ""})
 

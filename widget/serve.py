@@ -16,7 +16,7 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
 
     rasa_url = ""
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+    def do_GET(self) -> None:
         if self.path == "/healthz":
             self._send_json({"status": "ok"})
         elif self.path == "/config.json":

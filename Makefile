@@ -1,0 +1,53 @@
+# The single entry point. `make run` starts the product, `make test` checks all of it.
+# Every target sets up what it needs first; nothing here assumes a prepared machine.
+
+PYTHON ?= python3
+DEVSTACK := $(PYTHON) -m devstack
+IN_RASA := $(DEVSTACK) exec rasa
+IN_ACTIONS := $(DEVSTACK) exec actions
+
+.PHONY: help run setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+
+help:
+	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
+	@echo "make test   set up what is missing, then lint, type-check and run every test suite"
+	@echo "make setup  create environments, demo shop data, product index and trained model"
+	@echo "make train  retrain the Rasa model if its training data or config changed"
+
+run:
+	$(DEVSTACK) run
+
+setup:
+	$(DEVSTACK) setup
+
+train:
+	$(DEVSTACK) train
+
+test: setup lint typecheck test-services test-rasa-runtime validate test-stories test-e2e
+	@echo "make test: every check passed"
+
+lint:
+	$(IN_ACTIONS) ruff check .
+	$(IN_ACTIONS) ruff format --check .
+
+typecheck:
+	$(IN_ACTIONS) mypy
+
+test-services:
+	$(IN_ACTIONS) python -m pytest tests/services
+
+test-rasa-runtime:
+	$(IN_RASA) python -m pytest tests/rasa_runtime
+
+validate:
+	$(IN_RASA) rasa data validate --fail-on-warnings
+
+test-stories:
+	$(IN_RASA) sh -c 'rasa test core --model "$$RASA_MODEL_FILE" --stories tests/stories \
+		--fail-on-prediction-errors --out "$$SHOP_REPORTS_DIR/rasa-test"'
+
+test-e2e:
+	$(IN_ACTIONS) python -m pytest tests/e2e
+
+clean:
+	rm -rf .venv var models/rasa models/catalog reports .rasa .mypy_cache .pytest_cache .ruff_cache
