@@ -17,8 +17,11 @@ MIN_SCORE = 0.42
 # Words that frame a shopping question but say nothing about the product; they dilute the query
 # embedding ("have you got a coffee grinder" scores 0.42 against grinders, "coffee grinder" 0.60).
 QUESTION_WORDS = frozenset(
-    "a an any are can carry do does find for get got have i i'd i'm im is looking me need please "
-    "sell selling shop show some stock store the there to u want we you your".split()
+    {
+        *("a", "an", "any", "are", "can", "carry", "do", "does", "find", "for", "get", "got", "have"),
+        *("i", "i'd", "i'm", "im", "is", "looking", "me", "need", "please", "sell", "selling", "shop"),
+        *("show", "some", "stock", "store", "the", "there", "to", "u", "want", "we", "you", "your"),
+    }
 )
 
 

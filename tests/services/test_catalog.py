@@ -70,7 +70,7 @@ def test_index_is_rebuilt_only_when_the_catalog_changes(demo_index: tuple[Path, 
 def test_missing_or_corrupt_index_is_reported(tmp_path: Path, demo_index: tuple[Path, Path]) -> None:
     with pytest.raises(IndexMissing, match="manifest missing"):
         load_index(tmp_path / "nothing")
-    index_dir, catalog_file = demo_index
+    catalog_file = demo_index[1]
     broken = tmp_path / "broken"
     build_index(broken, catalog_file, show_progress=False)
     version = json.loads((broken / "manifest.json").read_text())["version"]

@@ -87,5 +87,5 @@ def test_a_failed_install_leaves_no_stamp_and_says_how_to_retry(tiny_runtime: Ru
 def test_a_runtime_whose_python_is_missing_fails_with_the_version(tmp_path: Path) -> None:
     lock = tmp_path / "x.lock"
     lock.write_text("pip\n")
-    with pytest.raises(InterpreterNotFound, match="Python 2.9 was not found"):
+    with pytest.raises(InterpreterNotFound, match=r"Python 2\.9 was not found"):
         ensure_environment(Runtime(name="old", python_version="2.9", lock_file=lock), tmp_path / "venvs")
