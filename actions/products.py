@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from catalog.index import IndexMissing
-from catalog.search import ProductSearch
+from catalog.search import ProductSearch, clean_query
 from settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -60,17 +60,17 @@ class ActionSearchProducts(Action):
                 text="Sorry, I can't look at the catalog right now. Please try again in a few minutes."
             )
             return []
-        subject = wanted or "that"
         if not hits:
-            dispatcher.utter_message(
-                text=f"Sorry, we don't seem to sell {subject}. Is there something else you are looking for?"
+            missing = (
+                f"we don't seem to sell {wanted}" if wanted else f'I couldn\'t find anything for "{clean_query(query)}"'
             )
+            dispatcher.utter_message(text=f"Sorry, {missing}. Is there something else you are looking for?")
             return []
         lines = [
             f"- {hit.product.title}: {_format_price(hit.product.price, hit.product.currency)}"
             + ("" if hit.product.stock > 0 else " (out of stock)")
             for hit in hits[:MAX_LISTED]
         ]
-        heading = f"Yes, we have {subject}" if wanted else "Here is what I found"
+        heading = f"Yes, we have {wanted}" if wanted else "Here is what I found"
         dispatcher.utter_message(text=f"{heading}:\n" + "\n".join(lines))
         return []

@@ -70,3 +70,10 @@ def test_apologises_instead_of_crashing_without_an_index(tmp_path: Path, monkeyp
         products.product_search.cache_clear()
     assert events == []
     assert "can't look at the catalog right now" in messages[0]["text"]
+
+
+def test_quotes_the_question_when_nothing_matches_and_no_product_was_recognised(shop_index: None) -> None:
+    messages, _ = run_action(customer_says("do you have snowboards?"))
+    assert messages[0]["text"] == (
+        'Sorry, I couldn\'t find anything for "snowboards". Is there something else you are looking for?'
+    )

@@ -1,0 +1,104 @@
+"""The whole product, started by the run command itself (`python3 -m devstack run`) on free ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devstack.processes import free_port
+from settings import PROJECT_ROOT
+
+READY_TIMEOUT = 600  # a first run may train the model
+
+
+@dataclass
+class RunningStack:
+    """The run command's process and where its servers listen."""
+
+    process: subprocess.Popen[bytes]
+    output: Path
+    data_dir: Path
+    token: str
+    rasa_url: str
+    web_url: str
+    ports: tuple[int, int, int]
+
+    def descendants(self) -> set[int]:
+        """Every live process started, directly or not, by the run command."""
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found: set[int] = set()
+        pending = [self.process.pid]
+        while pending:
+            for child in children.get(pending.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+        return found
+
+
+def start_run_command(env_overrides: dict[str, str], output: Path) -> subprocess.Popen[bytes]:
+    """Start `python3 -m devstack run` with extra settings, its output going to a file."""
+    env = {**os.environ, **env_overrides}
+    with output.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"], cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    data_dir = tmp_path_factory.mktemp("shop-data")
+    ports = (free_port(), free_port(), free_port())
+    token = "e2e-test-token"
+    output = data_dir / "run-command.log"
+    process = start_run_command(
+        {
+            "SHOP_DATA_DIR": str(data_dir),
+            "RASA_PORT": str(ports[0]),
+            "ACTION_PORT": str(ports[1]),
+            "WEB_PORT": str(ports[2]),
+            "RASA_AUTH_TOKEN": token,
+        },
+        output,
+    )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "READY" not in output.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the run command did not get ready:\n{output.read_text(errors='replace')[-4000:]}")
+        time.sleep(1)
+    running = RunningStack(
+        process=process,
+        output=output,
+        data_dir=data_dir,
+        token=token,
+        rasa_url=f"http://127.0.0.1:{ports[0]}",
+        web_url=f"http://127.0.0.1:{ports[2]}",
+        ports=ports,
+    )
+    yield running
+    if process.poll() is None:  # the Ctrl-C test did not run or failed
+        pids = running.descendants()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)

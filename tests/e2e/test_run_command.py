@@ -1,0 +1,184 @@
+"""End to end: the run command brings up Rasa, the action server and the widget page; a customer
+holds the vertical-slice conversation over REST and socket.io; Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from devstack.processes import ensure_port_free, free_port
+from settings import PROJECT_ROOT
+from tests.e2e.conftest import RunningStack
+
+FALLBACK = "Sorry, I didn't understand that."
+
+
+def post_json(url: str, payload: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def say_rest(stack: RunningStack, sender: str, text: str) -> list[str]:
+    replies = post_json(f"{stack.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+    return [reply["text"] for reply in replies]
+
+
+def test_a_port_in_use_is_reported_with_the_port_and_its_holder(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = {**os.environ, "SHOP_DATA_DIR": str(tmp_path), "RASA_PORT": str(port)}
+        env.update({"ACTION_PORT": str(free_port()), "WEB_PORT": str(free_port())})
+        result = subprocess.run(
+            [sys.executable, "-m", "devstack", "run"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert f"port {port} (Rasa server) on 127.0.0.1 is already in use by" in result.stderr
+    assert f"pid {os.getpid()}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_vertical_slice_over_rest(stack: RunningStack) -> None:
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    (greeting,) = say_rest(stack, sender, "hello")
+    assert greeting.startswith("Hi! I'm the shop assistant.")
+
+    (answer,) = say_rest(stack, sender, "do you sell running shoes?")
+    lines = answer.splitlines()
+    assert lines[0] == "Yes, we have running shoes:"
+    assert len(lines) == 4 and all("Running Shoes: $" in line for line in lines[1:])
+
+    (nothing,) = say_rest(stack, sender, "do you have snowboards?")
+    assert nothing.startswith("Sorry, ") and "snowboards" in nothing
+
+    (fallback,) = say_rest(stack, sender, "asdkjh qwpoe zzxv")
+    assert fallback.startswith(FALLBACK)
+
+    assert say_rest(stack, sender, "thanks!") == ["You're welcome! Anything else I can help you find?"]
+    assert say_rest(stack, sender, "bye") == ["Goodbye, and thanks for visiting the shop!"]
+
+
+def test_vertical_slice_over_socketio(stack: RunningStack) -> None:
+    session = f"socket-{uuid.uuid4().hex[:8]}"
+    replies: list[str] = []
+    confirmed = threading.Event()
+    arrived = threading.Condition()
+    client = socketio.Client()
+
+    @client.on("session_confirm")
+    def on_confirm(data: Any) -> None:
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    def on_reply(data: dict[str, Any]) -> None:
+        with arrived:
+            replies.append(data.get("text", ""))
+            arrived.notify_all()
+
+    def say(text: str) -> str:
+        count = len(replies)
+        client.emit("user_uttered", {"message": text, "session_id": session})
+        with arrived:
+            assert arrived.wait_for(lambda: len(replies) > count, timeout=60), f"no reply to {text!r}"
+        return replies[-1]
+
+    client.connect(stack.rasa_url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        client.emit("session_request", {"session_id": session})
+        assert confirmed.wait(timeout=30)
+        assert say("hi").startswith("Hi! I'm the shop assistant.")
+        assert "Running Shoes: $" in say("do you sell running shoes?")
+        assert say("thank you").startswith("You're welcome!")
+        assert say("goodbye").startswith("Goodbye")
+    finally:
+        client.disconnect()
+
+
+def test_http_api_requires_the_token_and_shows_the_custom_action(stack: RunningStack) -> None:
+    sender = f"api-{uuid.uuid4().hex[:8]}"
+    say_rest(stack, sender, "do you sell running shoes?")
+    status, _ = get(f"{stack.rasa_url}/conversations/{sender}/tracker")
+    assert status == 401
+    status, _ = get(f"{stack.rasa_url}/conversations/{sender}/tracker?token=wrong")
+    assert status == 401
+    status, body = get(f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.token}")
+    assert status == 200
+    events = json.loads(body)["events"]
+    assert "action_search_products" in [e.get("name") for e in events if e["event"] == "action"]
+    bot_texts = [e["text"] for e in events if e["event"] == "bot"]
+    assert any("Running Shoes" in text for text in bot_texts)
+
+
+def test_conversations_are_kept_in_the_sqlite_tracker_store(stack: RunningStack) -> None:
+    sender = f"store-{uuid.uuid4().hex[:8]}"
+    say_rest(stack, sender, "hello")
+    with sqlite3.connect(stack.data_dir / "tracker.db") as db:
+        kinds = [row[0] for row in db.execute("SELECT type_name FROM events WHERE sender_id = ?", (sender,))]
+    assert "user" in kinds and "bot" in kinds
+
+
+def test_widget_demo_page_points_at_the_rasa_server(stack: RunningStack) -> None:
+    status, page = get(f"{stack.web_url}/")
+    assert status == 200 and b"chat.js" in page
+    status, config = get(f"{stack.web_url}/config.json")
+    assert json.loads(config) == {"rasaUrl": stack.rasa_url}
+
+
+def test_the_run_command_printed_urls_and_a_curl_example(stack: RunningStack) -> None:
+    output = stack.output.read_text(errors="replace")
+    assert f"{stack.rasa_url}/webhooks/rest/webhook" in output
+    assert f"curl -s -X POST {stack.rasa_url}/webhooks/rest/webhook" in output
+    assert stack.web_url in output
+    assert stack.token not in output  # the secret is not printed
+
+
+def test_ctrl_c_stops_every_process_it_started(stack: RunningStack) -> None:
+    started = stack.descendants()
+    assert len(started) >= 3  # action server, web page server, Rasa
+    stack.process.send_signal(signal.SIGINT)
+    assert stack.process.wait(timeout=90) == 0
+    deadline = time.monotonic() + 10
+    while (left := {pid for pid in started if Path(f"/proc/{pid}").exists()}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == set(), f"orphans left behind: {left}"
+    for port in stack.ports:
+        ensure_port_free("127.0.0.1", port, "after Ctrl-C")
+    assert "stopped." in stack.output.read_text(errors="replace")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the tests talk to 127.0.0.1 only
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
