@@ -6,16 +6,20 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
 	@echo "make test   set up what is missing, then lint, type-check and run every test suite"
 	@echo "make setup  create environments, demo shop data, product index and trained model"
 	@echo "make train  retrain the Rasa model if its training data or config changed"
+	@echo "make shell  chat in the terminal (custom actions need \`make run\` in another terminal)"
 
 run:
 	$(DEVSTACK) run
+
+shell: setup
+	$(IN_RASA) sh -c 'rasa shell --model "$$RASA_MODEL_FILE" --endpoints "$$RASA_ENDPOINTS_FILE" --port "$${RASA_SHELL_PORT:-5006}"'
 
 setup:
 	$(DEVSTACK) setup

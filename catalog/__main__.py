@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from catalog.demo_catalog import generate_demo_catalog
-from catalog.index import build_index, index_is_current
+from catalog.index import IndexMissing, build_index, index_is_current, load_index
 from catalog.products import CatalogFileError, save_products
 from settings import load_settings
 
@@ -24,8 +24,13 @@ def main(argv: list[str] | None = None) -> int:
         save_products(catalog_file, products)
         print(f"wrote the demo catalog: {len(products)} products -> {catalog_file}")
     if not args.force and index_is_current(settings.catalog_index_dir, catalog_file):
-        print(f"product index is current ({settings.catalog_index_dir})")
-        return 0
+        try:
+            load_index(settings.catalog_index_dir)
+        except IndexMissing as error:
+            print(f"rebuilding the product index: {error}")
+        else:
+            print(f"product index is current ({settings.catalog_index_dir})")
+            return 0
     try:
         manifest = build_index(settings.catalog_index_dir, catalog_file)
     except (CatalogFileError, ValueError) as error:

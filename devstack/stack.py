@@ -161,6 +161,7 @@ def exec_in_runtime(settings: Settings, runtime_name: str, program: list[str]) -
     runtime = next(r for r in RUNTIMES if r.name == runtime_name)
     env = rasa_environment(settings) if runtime is RASA else service_environment(settings)
     env["RASA_MODEL_FILE"] = str(settings.rasa_model_file)
+    env["RASA_ENDPOINTS_FILE"] = str(settings.endpoints_file)
     env["PATH"] = f"{runtime.directory() / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(runtime.directory())
     executable = runtime.executable(program[0])
