@@ -50,13 +50,15 @@ def auth_token(settings: Settings) -> str:
     """RASA_AUTH_TOKEN, or a random token generated once and kept in the data folder."""
     if settings.rasa_auth_token:
         return settings.rasa_auth_token
-    token_file = settings.data_dir / "rasa_auth_token"
+    token_file = settings.generated_token_file
     if token_file.is_file() and token_file.read_text().strip():
         return token_file.read_text().strip()
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
-    token_file.write_text(token + "\n")
-    token_file.chmod(0o600)
+    # created readable by the owner only, before the secret is in it
+    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token + "\n")
     return token
 
 
@@ -112,6 +114,11 @@ def ensure_model(settings: Settings) -> None:
         train_model(settings, RASA.executable("rasa"), env, fingerprint)
 
 
+def verbosity_flags(log_level: str) -> list[str]:
+    """Rasa's and rasa-sdk's shared command-line flags for a log level."""
+    return {"DEBUG": ["--debug"], "INFO": ["--verbose"]}.get(log_level, ["--quiet"])
+
+
 def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
     """The servers of the product, in start order."""
     host = settings.host
@@ -122,6 +129,7 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
             command=[
                 *[str(ACTIONS.python()), "-m", "rasa_sdk", "--actions", "actions"],
                 *["--port", str(settings.action_port)],
+                *verbosity_flags(settings.log_level),
             ],
             env=base_env,
             port=settings.action_port,
@@ -144,6 +152,7 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
                 "--endpoints", str(settings.endpoints_file),
                 "--credentials", str(settings.credentials_file),
                 "--enable-api", "--auth-token", token, "--cors", "*",
+                *verbosity_flags(settings.log_level),
             ],
             env=rasa_environment(settings),
             port=settings.rasa_port,
@@ -179,7 +188,7 @@ The shop assistant is running. Press Ctrl-C to stop everything.
   Rasa REST channel  {settings.rasa_url}/webhooks/rest/webhook
   Rasa socket.io     {settings.rasa_url}/socket.io
   Rasa HTTP API      {settings.rasa_url}/status?token=<token>
-                     (the token is RASA_AUTH_TOKEN, or else in {settings.data_dir / "rasa_auth_token"})
+                     (the token is RASA_AUTH_TOKEN, or else in {settings.generated_token_file})
   action server      {settings.action_server_url}
   logs               {settings.logs_dir}
 

@@ -94,6 +94,11 @@ class Settings:
         return self.data_dir / "tracker.db"
 
     @property
+    def generated_token_file(self) -> Path:
+        """Where the Rasa API token is kept when RASA_AUTH_TOKEN is not set."""
+        return self.data_dir / "rasa_auth_token"
+
+    @property
     def logs_dir(self) -> Path:
         """Where the launcher writes each service's log."""
         return self.data_dir / "logs"
