@@ -87,6 +87,8 @@ class Settings:
     endpoints_file: Path
     credentials_file: Path
     log_level: str
+    shop_database_url: str
+    tracker_database_url: str
 
     @property
     def tracker_db_path(self) -> Path:
@@ -150,11 +152,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"{SETTINGS_FILE_VARIABLE} points to {settings_file}, which does not exist")
     values.update({k: v for k, v in env.items() if v != ""})
 
+    data_dir = _path(values, "SHOP_DATA_DIR", PROJECT_ROOT / "var")
     log_level = values.get("SHOP_LOG_LEVEL", "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"SHOP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
     return Settings(
-        data_dir=_path(values, "SHOP_DATA_DIR", PROJECT_ROOT / "var"),
+        data_dir=data_dir,
         models_dir=_path(values, "SHOP_MODELS_DIR", PROJECT_ROOT / "models"),
         reports_dir=_path(values, "SHOP_REPORTS_DIR", PROJECT_ROOT / "reports"),
         host=values.get("SHOP_HOST", "127.0.0.1"),
@@ -165,4 +168,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         endpoints_file=_path(values, "RASA_ENDPOINTS_FILE", PROJECT_ROOT / "endpoints.yml"),
         credentials_file=_path(values, "RASA_CREDENTIALS_FILE", PROJECT_ROOT / "credentials.yml"),
         log_level=log_level,
+        # SQLAlchemy URLs; PostgreSQL as postgresql://user:password@host:port/db (psycopg 3 is used)
+        shop_database_url=values.get("SHOP_DATABASE_URL") or f"sqlite:///{data_dir / 'shop.db'}",
+        # where Rasa keeps conversations, for privacy operations (erasure, retention)
+        tracker_database_url=values.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.db'}",
     )
