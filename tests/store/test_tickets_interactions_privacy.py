@@ -1,0 +1,169 @@
+"""Ticket priority and SLA, interactions, export, erasure and retention, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import String, Text, create_engine, select, text
+
+from store.conversations import ConversationStore
+from store.customers import create_customer, link_identity
+from store.database import ShopDatabase
+from store.errors import InvalidInput
+from store.interactions import record_interaction
+from store.models import Base, Interaction, Order
+from store.privacy import apply_retention, erase_customer, export_customer
+from store.tickets import open_ticket, open_tickets, ticket_priority
+from tests.store.conftest import ANCHOR
+from tests.store.factories import add_customer, add_order, add_product
+
+
+@pytest.mark.parametrize(
+    ("category", "sentiment", "segment", "priority"),
+    [
+        ("question", "neutral", None, "low"),
+        ("complaint", "neutral", None, "normal"),
+        ("complaint", "negative", None, "high"),
+        ("complaint", "very_negative", "vip", "urgent"),
+        ("lost_parcel", "very_negative", "vip", "urgent"),  # capped at the top
+        ("lost_parcel", "positive", None, "high"),
+    ],
+)
+def test_ticket_priority_rules(category: str, sentiment: str, segment: str | None, priority: str) -> None:
+    assert ticket_priority(category, sentiment, segment) == priority
+
+
+def test_tickets_get_an_sla_and_are_listed_most_urgent_first(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        ada = add_customer(session)
+        add_order(session, ada, "SO-7", ANCHOR)
+        low = open_ticket(session, category="question", subject="Gift wrap?", customer_id=ada, now=ANCHOR)
+        high = open_ticket(
+            session, category="lost_parcel", subject="Parcel lost", customer_id=ada, order_number="SO-7", now=ANCHOR
+        )
+    assert low.sla_due == ANCHOR + dt.timedelta(hours=72)
+    assert high.priority == "high" and high.sla_due == ANCHOR + dt.timedelta(hours=8)
+    with db.transaction() as session:
+        assert [t.id for t in open_tickets(session, ada)] == [high.id, low.id]
+    with pytest.raises(InvalidInput, match="category must be one of"), db.transaction() as session:
+        open_ticket(session, category="rant", subject="x")
+
+
+def test_interactions_are_validated(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        ada = add_customer(session)
+        add_product(session, "P1")
+        record_interaction(session, "viewed", customer_id=ada, product_id="P1", at=ANCHOR)
+        record_interaction(session, "searched", session_id="anon-1", query="red shoes", at=ANCHOR)
+    for kwargs, message in [
+        ({"kind": "liked", "customer_id": 1, "product_id": "P1"}, "kind must be one of"),
+        ({"kind": "viewed", "product_id": "P1"}, "needs a customer or a session"),
+        ({"kind": "viewed", "session_id": "s"}, "needs a product"),
+        ({"kind": "viewed", "session_id": "s", "product_id": "NOPE"}, "unknown product"),
+        ({"kind": "searched", "session_id": "s"}, "needs the query"),
+    ]:
+        with pytest.raises(InvalidInput, match=message), db.transaction() as session:
+            record_interaction(session, **kwargs)  # type: ignore[arg-type]
+    with db.transaction() as session:
+        assert len(session.scalars(select(Interaction)).all()) == 2
+
+
+def rasa_tracker_db(path: Path, events: list[tuple[str, float, str]]) -> str:
+    """A tracker database with the `events` table as Rasa's SQLTrackerStore creates it."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                "action_name VARCHAR(255), data TEXT)"
+            )
+        )
+        for sender, stamp, said in events:
+            data = json.dumps({"event": "user", "timestamp": stamp, "text": said})
+            connection.execute(
+                text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, :d)"),
+                {"s": sender, "t": stamp, "d": data},
+            )
+    engine.dispose()
+    return url
+
+
+def all_stored_text(db: ShopDatabase) -> str:
+    """Every string value in every table, joined: what an erasure must have cleaned."""
+    chunks: list[str] = []
+    with db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            for row in connection.execute(select(*columns)):
+                chunks.extend(str(value) for value in row if value is not None)
+    return "\n".join(chunks)
+
+
+def test_export_then_erase_leaves_nothing_identifying(db: ShopDatabase, tmp_path: Path) -> None:
+    now = time.time()
+    conversations = ConversationStore(
+        rasa_tracker_db(
+            tmp_path / "tracker.db",
+            [("web-ada", now, "my email is ada@example.com"), ("tg-ada", now, "hi"), ("web-ben", now, "hello")],
+        )
+    )
+    with db.transaction() as session:
+        ada = add_customer(session)
+        link_identity(session, ada, "telegram", "tg-ada")
+        ben = create_customer(session, name="Ben Ito", email="ben@example.com").id
+        link_identity(session, ben, "web", "web-ben")
+        add_order(session, ada, "SO-1", ANCHOR - dt.timedelta(days=3), delivered_at=ANCHOR)
+        record_interaction(session, "viewed", customer_id=ada, product_id="P1", at=ANCHOR)
+        open_ticket(
+            session, category="complaint", subject="Ada Berg is unhappy", description="Call Ada on +44 20 7946 0958",
+            customer_id=ada, conversation_id="web-ada",
+        )  # fmt: skip
+
+    with db.transaction() as session:
+        exported = export_customer(session, ada, conversations)
+    assert exported["customer"]["email"] == "ada@example.com"
+    assert [o["number"] for o in exported["orders"]] == ["SO-1"]
+    assert len(exported["orders"][0]["lines"]) == 1 and exported["interactions"][0]["kind"] == "viewed"
+    assert {e["sender_id"] for e in exported["conversations"]} == {"web-ada", "tg-ada"}
+    json.dumps(exported)  # JSON-ready
+
+    with db.transaction() as session:
+        report = erase_customer(session, ada, conversations)
+    assert (report.identities, report.interactions, report.orders_anonymised, report.conversation_events) == (
+        2,
+        1,
+        1,
+        2,
+    )
+    stored = all_stored_text(db)
+    for identifying in ("Ada", "Berg", "ada@example.com", "7946", "web-ada", "tg-ada"):
+        assert identifying not in stored
+    assert "Ben Ito" in stored  # the other customer is untouched
+    assert [e["sender_id"] for e in conversations.events_of(["web-ada", "tg-ada", "web-ben"])] == ["web-ben"]
+    with db.transaction() as session:
+        order = session.scalars(select(Order)).one()
+        assert order.customer_id is None and order.number == "SO-1"  # kept for the accounts, anonymised
+    conversations.dispose()
+
+
+def test_retention_removes_old_interactions_and_conversations(db: ShopDatabase, tmp_path: Path) -> None:
+    old, recent = (ANCHOR - dt.timedelta(days=400)).timestamp(), (ANCHOR - dt.timedelta(days=10)).timestamp()
+    conversations = ConversationStore(
+        rasa_tracker_db(tmp_path / "tracker.db", [("web-a", old, "old"), ("web-a", recent, "recent")])
+    )
+    with db.transaction() as session:
+        ada = add_customer(session)
+        add_product(session, "P1")
+        record_interaction(session, "viewed", customer_id=ada, product_id="P1", at=ANCHOR - dt.timedelta(days=400))
+        record_interaction(session, "viewed", customer_id=ada, product_id="P1", at=ANCHOR - dt.timedelta(days=10))
+    with db.transaction() as session:
+        report = apply_retention(session, dt.timedelta(days=365), conversations, now=ANCHOR)
+    assert (report.interactions, report.conversation_events) == (1, 1)
+    assert [e["text"] for e in conversations.events_of(["web-a"])] == ["recent"]
+    conversations.dispose()
