@@ -6,7 +6,7 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell store setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
@@ -20,6 +20,10 @@ run:
 
 shell: setup
 	$(IN_RASA) sh -c 'rasa shell --model "$$RASA_MODEL_FILE" --endpoints "$$RASA_ENDPOINTS_FILE" --port "$${RASA_SHELL_PORT:-5006}"'
+
+# the store's operator commands, e.g. make store ARGS="stats" or ARGS="import online-retail file.csv.gz"
+store:
+	$(IN_ACTIONS) python -m store $(ARGS)
 
 setup:
 	$(DEVSTACK) setup
@@ -38,7 +42,7 @@ typecheck:
 	$(IN_ACTIONS) mypy
 
 test-services:
-	$(IN_ACTIONS) python -m pytest tests/services
+	$(IN_ACTIONS) python -m pytest tests/services tests/store
 
 test-rasa-runtime:
 	$(IN_RASA) python -m pytest tests/rasa_runtime

@@ -98,6 +98,11 @@ def setup(settings: Settings, train: bool = True) -> None:
         ).returncode
         if code != 0:
             raise SetupFailed(f"building the product index failed (exit {code})")
+    with step("shop database: migrations and demo shop"):
+        command = [str(ACTIONS.python()), "-m", "store", "seed-demo", "--if-empty"]
+        code = subprocess.run(command, env=service_environment(settings), cwd=PROJECT_ROOT).returncode
+        if code != 0:
+            raise SetupFailed(f"migrating or seeding the shop database failed (exit {code})")
     if train:
         ensure_model(settings)
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from catalog.demo_catalog import generate_demo_catalog
 from catalog.products import Product as CatalogProduct
+from store.bulk import INTEGER_KEYED, IdAllocator, advance_sequences, insert_rows
 from store.models import (
     Address,
     ChannelIdentity,
@@ -80,24 +81,6 @@ def _top_category(product: CatalogProduct) -> str:
     return product.category.split(" > ")[0]
 
 
-class _Ids:
-    """Explicit primary keys, so bulk inserts need no round trip per row."""
-
-    def __init__(self, session: Session) -> None:
-        def next_id(model: Any) -> int:
-            return int(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
-
-        self.next = {model.__tablename__: next_id(model) for model in _INTEGER_KEYED}
-
-    def take(self, table: str) -> int:
-        value = self.next[table]
-        self.next[table] = value + 1
-        return value
-
-
-_INTEGER_KEYED = (Customer, ChannelIdentity, Address, Order, OrderLine, Shipment, Return, Refund, Ticket, Interaction)
-
-
 def _shipment_for(rng: random.Random, order_id: int, placed: dt.datetime, anchor: dt.datetime) -> dict[str, Any]:
     age = (anchor - placed).days
     promised = (placed + dt.timedelta(days=5)).date()
@@ -155,20 +138,18 @@ def generate_demo_shop(
     for product in products:
         by_category.setdefault(_top_category(product), []).append(product)
     categories = sorted(by_category)
-    ids = _Ids(session)
+    ids = IdAllocator(session)
 
     done = 0
     while done < size.customers:
         batch = min(batch_customers, size.customers - done)
         rows = _customer_batch(rng, batch, size, anchor, categories, by_category, products, ids)
         for model, table_rows in rows:
-            if table_rows:
-                session.execute(insert(model), table_rows)
-                counts.add(model.__tablename__, len(table_rows))
+            counts.add(model.__tablename__, insert_rows(session, model, table_rows))
         done += batch
         if progress:
             progress(done)
-    _advance_sequences(session)
+    advance_sequences(session)
     return counts
 
 
@@ -180,9 +161,9 @@ def _customer_batch(
     categories: list[str],
     by_category: dict[str, list[CatalogProduct]],
     products: list[CatalogProduct],
-    ids: _Ids,
+    ids: IdAllocator,
 ) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
-    tables: dict[str, list[dict[str, Any]]] = {model.__tablename__: [] for model in _INTEGER_KEYED}
+    tables: dict[str, list[dict[str, Any]]] = {model.__tablename__: [] for model in INTEGER_KEYED}
     for _ in range(batch):
         customer_id = ids.take("customers")
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -301,7 +282,7 @@ def _customer_batch(
 def _returns_and_tickets(
     rng: random.Random,
     tables: dict[str, list[dict[str, Any]]],
-    ids: _Ids,
+    ids: IdAllocator,
     customer_id: int,
     order_id: int,
     lines: list[dict[str, Any]],
@@ -333,17 +314,3 @@ def _returns_and_tickets(
              "description": "The customer asked where their parcel is.", "resolution": None, "created_at": created,
              "sla_due": created + SLA[priority], "resolved_at": None}
         )  # fmt: skip
-
-
-def _advance_sequences(session: Session) -> None:
-    """After explicit ids, PostgreSQL's id sequences must continue after the highest id."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for model in _INTEGER_KEYED:
-        table = model.__tablename__
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
-            )
-        )
