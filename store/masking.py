@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -39,6 +40,25 @@ def _mask_phone(match: re.Match[str]) -> str:
     if DATE.fullmatch(found.strip()) or not 8 <= len(digits) <= 15:
         return found
     return "[phone]"
+
+
+class MaskPersonalData(logging.Filter):
+    """A logging filter that masks personal data in every record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_pii(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def mask_pii_in_logs(logger: logging.Logger | None = None) -> None:
+    """Mask personal data in everything the logger's handlers write (the root logger by default)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
+            handler.addFilter(MaskPersonalData())
 
 
 def mask_pii(text: str) -> str:

@@ -2,13 +2,13 @@
 
 from alembic import context
 
-from store.database import create_shop_engine
+from settings import load_settings
+from store.database import create_shop_engine, normalise_url
 from store.models import Base
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-if url is None:
-    raise RuntimeError("no sqlalchemy.url: run migrations through store.database.ShopDatabase.upgrade")
+# Given by store.database.alembic_config; from the alembic command line, the settings' URL.
+url = config.get_main_option("sqlalchemy.url") or normalise_url(load_settings().shop_database_url)
 
 if context.is_offline_mode():
     context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)

@@ -149,6 +149,24 @@ def test_conversations_are_kept_in_the_sqlite_tracker_store(stack: RunningStack)
     assert "user" in kinds and "bot" in kinds
 
 
+def test_erasing_a_customer_removes_their_conversations_from_rasa(stack: RunningStack) -> None:
+    sender = "web-demo-5"  # the web identity of demo customer 5, seeded by the run command's setup
+    say_rest(stack, sender, "hello")
+    tracker_db = stack.data_dir / "tracker.db"
+    with sqlite3.connect(tracker_db) as db:
+        assert db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0] > 0
+    env = {**os.environ, "SHOP_DATA_DIR": str(stack.data_dir)}
+    erased = subprocess.run(
+        [sys.executable, "-m", "store", "erase-customer", "5", "--yes"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert erased.returncode == 0, erased.stderr
+    assert '"conversation_events": 0' not in erased.stdout
+    with sqlite3.connect(tracker_db) as db:
+        assert db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM events").fetchone()[0] > 0  # other conversations stay
+
+
 def test_widget_demo_page_points_at_the_rasa_server(stack: RunningStack) -> None:
     status, page = get(f"{stack.web_url}/")
     assert status == 200 and b"chat.js" in page

@@ -31,3 +31,14 @@ def test_personal_data_is_masked(text: str, masked: str) -> None:
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert mask_pii(text) == text
+
+
+def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from store.masking import MaskPersonalData
+
+    logger = logging.getLogger("shop.test")
+    caplog.handler.addFilter(MaskPersonalData())
+    logger.warning("customer %s wrote from %s", "jane@example.com", "+44 20 7946 0958")
+    assert caplog.messages == ["customer [email] wrote from [phone]"]

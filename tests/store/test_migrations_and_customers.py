@@ -83,3 +83,26 @@ def test_bad_values_are_refused_with_a_reason(db: ShopDatabase, name: str, messa
         create_customer(session, name=name)
     with pytest.raises(InvalidInput, match="channel must be one of"), db.transaction() as session:
         link_identity(session, add_customer(session), "fax", "123")
+
+
+def test_alembic_command_line_on_an_empty_and_an_existing_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    from settings import PROJECT_ROOT
+
+    env = {**os.environ, "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    for _ in range(2):  # empty, then existing
+        done = subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    database = ShopDatabase(env["SHOP_DATABASE_URL"])
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    database.dispose()
