@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from catalog.index import IndexMissing
-from catalog.search import ProductSearch, clean_query
+from catalog.search import ProductSearch, SearchHit, clean_query
 from settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,11 @@ def _format_price(price: float, currency: str) -> str:
     return f"{symbol}{price:.2f}" if symbol else f"{price:.2f} {currency}"
 
 
+def _listed(hit: SearchHit) -> str:
+    stock = "" if hit.product.stock > 0 else " (out of stock)"
+    return f"- {hit.product.title}: {_format_price(hit.product.price, hit.product.currency)}{stock}"
+
+
 class ActionSearchProducts(Action):
     """Tell the customer whether and which matching products the shop sells."""
 
@@ -51,26 +56,25 @@ class ActionSearchProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         wanted = next(tracker.get_latest_entity_values("product"), None)
-        query = wanted or tracker.latest_message.get("text") or ""
+        query = tracker.latest_message.get("text") or wanted or ""
         try:
-            hits = product_search().search(query, k=5)
+            result = product_search().search(query, k=5)
         except IndexMissing as error:
             logger.error("product search unavailable (conversation %s): %s", tracker.sender_id, error)
             dispatcher.utter_message(
                 text="Sorry, I can't look at the catalog right now. Please try again in a few minutes."
             )
             return []
-        if not hits:
+        if result.message and result.alternatives:
+            closest = "\n".join(_listed(hit) for hit in result.alternatives[:MAX_LISTED])
+            dispatcher.utter_message(text=f"Sorry, {result.message}. The closest I have:\n{closest}")
+            return []
+        if not result.hits:
             missing = (
                 f"we don't seem to sell {wanted}" if wanted else f'I couldn\'t find anything for "{clean_query(query)}"'
             )
             dispatcher.utter_message(text=f"Sorry, {missing}. Is there something else you are looking for?")
             return []
-        lines = [
-            f"- {hit.product.title}: {_format_price(hit.product.price, hit.product.currency)}"
-            + ("" if hit.product.stock > 0 else " (out of stock)")
-            for hit in hits[:MAX_LISTED]
-        ]
         heading = f"Yes, we have {wanted}" if wanted else "Here is what I found"
-        dispatcher.utter_message(text=f"{heading}:\n" + "\n".join(lines))
+        dispatcher.utter_message(text=f"{heading}:\n" + "\n".join(_listed(hit) for hit in result.hits[:MAX_LISTED]))
         return []

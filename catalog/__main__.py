@@ -1,4 +1,4 @@
-"""`python -m catalog build`: write the demo catalog if the shop has none, then (re)build the index if stale."""
+"""`python -m catalog build`: write the demo catalog if the shop has none, then bring the index up to date."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from catalog.demo_catalog import generate_demo_catalog
-from catalog.index import IndexMissing, build_index, index_is_current, load_index
+from catalog.index import build_index, sync_index
 from catalog.products import CatalogFileError, save_products
 from settings import load_settings
 
@@ -23,20 +23,22 @@ def main(argv: list[str] | None = None) -> int:
         products = generate_demo_catalog()
         save_products(catalog_file, products)
         print(f"wrote the demo catalog: {len(products)} products -> {catalog_file}")
-    if not args.force and index_is_current(settings.catalog_index_dir, catalog_file):
-        try:
-            load_index(settings.catalog_index_dir)
-        except IndexMissing as error:
-            print(f"rebuilding the product index: {error}")
-        else:
-            print(f"product index is current ({settings.catalog_index_dir})")
-            return 0
     try:
-        manifest = build_index(settings.catalog_index_dir, catalog_file)
+        if args.force:
+            manifest = build_index(settings.catalog_index_dir, catalog_file)
+            print(f"rebuilt the product index: {manifest['products']} products in {manifest['build_seconds']} s")
+            return 0
+        report = sync_index(settings.catalog_index_dir, catalog_file)
     except (CatalogFileError, ValueError) as error:
         print(f"cannot build the product index: {error}", file=sys.stderr)
         return 2
-    print(f"built the product index: {manifest['products']} products in {manifest['build_seconds']} s")
+    if report.action == "current":
+        print(f"product index is current ({report.products} products, {settings.catalog_index_dir})")
+    elif report.action == "incremental":
+        print(f"updated the product index: {report.added} added, {report.updated} updated, {report.deleted} deleted "
+              f"in {report.seconds:.1f} s")  # fmt: skip
+    else:
+        print(f"built the product index: {report.products} products in {report.seconds:.1f} s")
     return 0
 
 

@@ -27,6 +27,7 @@ class Product:
     stock: int = 0
     rating: float = 0.0
     attributes: dict[str, str] = field(default_factory=dict)
+    image_url: str = ""
 
     def search_text(self) -> str:
         """The text the search index embeds."""
@@ -49,6 +50,7 @@ class Product:
                 stock=int(raw.get("stock", 0)),  # type: ignore[call-overload]
                 rating=float(raw.get("rating", 0.0)),  # type: ignore[arg-type]
                 attributes={str(k): str(v) for k, v in dict(raw.get("attributes") or {}).items()},  # type: ignore[call-overload]
+                image_url=str(raw.get("image_url") or ""),
             )
         except KeyError as missing:
             raise ValueError(f"missing field {missing}") from None

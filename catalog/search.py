@@ -1,18 +1,38 @@
-"""Find products for a customer's words: dense retrieval over the product index."""
+"""Find products for a customer's words: BM25 and MiniLM retrieval fused, then filters, then boosts.
+
+1. The query's constraints (price, size, colour, brand, stock) are read out of it and merged with
+   the filters the dialogue passes; question framing ("do you sell") is dropped.
+2. Dense (FAISS) and lexical (BM25) retrieval each propose candidates; reciprocal-rank fusion
+   merges them. A candidate matches when it is close in meaning, or shares words and is not far.
+3. Filters keep what meets every constraint. If they keep nothing, the result says which
+   constraint did it and offers the nearest alternatives.
+4. Small boosts for rating, stock and the customer's known preferences break near-ties.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from catalog.embeddings import encode
+from catalog.filters import Filters, Vocabulary, parse_query
 from catalog.index import ProductIndex, load_index
+from catalog.lexical import LexicalIndex, tokens
 from catalog.products import Product
 
-# Cosine similarity below which a product is not a match for the query. Measured on the demo
+# Cosine similarity at or above which a product matches on meaning alone. Measured on the demo
 # catalog (after clean_query): product questions score 0.49-0.66 against their products, while
 # things the shop does not sell ("snowboards", "bikes", "pizza") and nonsense stay at or under 0.30.
 MIN_SCORE = 0.42
+# A product that shares words with the query matches from this lower similarity on.
+LEXICAL_MIN_SCORE = 0.30
+RRF_K = 60
+CANDIDATES = 100
+FILTERED_CANDIDATES = 1000
+PRICE_BANDS = ((0, 25), (25, 50), (50, 100), (100, 200), (200, None))
 
 # Words that frame a shopping question but say nothing about the product; they dilute the query
 # embedding ("have you got a coffee grinder" scores 0.42 against grinders, "coffee grinder" 0.60).
@@ -33,42 +53,219 @@ def clean_query(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Preferences:
+    """What we know the customer likes; products that fit get a small boost."""
+
+    brands: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """A product that matched, how well, and why."""
 
     product: Product
     score: float
     explanation: str
+    similarity: float = 0.0
+    keyword_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked products, the filters applied, and what to say when the filters left nothing."""
+
+    query: str
+    hits: list[SearchHit]
+    filters: Filters
+    excluded_by: str | None = None
+    alternatives: list[SearchHit] = field(default_factory=list)
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    faiss_id: int
+    fused: float
+    similarity: float
+    keyword_score: float
+
+
+def _price(value: float) -> str:
+    return f"${value:.2f}"
 
 
 class ProductSearch:
-    """Search over one loaded product index."""
+    """Search, similar products and facets over one loaded product index."""
 
     def __init__(self, index: ProductIndex) -> None:
         self._index = index
+        order = sorted(index.products)
+        self._lexical = LexicalIndex([index.products[i] for i in order], order)
+        self.vocabulary = Vocabulary.of(index.products.values())
 
     @classmethod
     def from_directory(cls, index_dir: Path) -> ProductSearch:
         """Load the current index from disk (IndexMissing if there is none)."""
         return cls(load_index(index_dir))
 
-    def search(self, query: str, k: int = 5, min_score: float = MIN_SCORE) -> list[SearchHit]:
-        """Up to k products matching the query, best first; empty when nothing matches well enough."""
-        query = clean_query(query)
-        if not query:
+    @property
+    def size(self) -> int:
+        """How many products are indexed."""
+        return len(self._index.products)
+
+    # -- retrieval -------------------------------------------------------------------------------
+
+    def rank(self, text: str, mode: str = "hybrid", pool: int = CANDIDATES) -> list[_Candidate]:
+        """Candidates for already-cleaned text, best first: 'dense', 'bm25' or 'hybrid' (RRF)."""
+        text = text[:2000]
+        if not text.strip() or not self._index.products:
             return []
-        vector = encode([query])
-        scores, ids = self._index.vectors.search(vector, min(k, len(self._index.products)))
-        hits = []
-        for score, row in zip(scores[0], ids[0], strict=True):
-            if row < 0 or score < min_score:
-                continue
-            product = self._index.products[int(row)]
-            hits.append(
-                SearchHit(
-                    product=product,
-                    score=float(score),
-                    explanation=f"close in meaning to '{query}' ({product.category}, similarity {score:.2f})",
-                )
+        pool = min(pool, len(self._index.products))
+        vector = encode([text])
+        dense_ids = np.empty(0, dtype=np.int64)
+        similarity: dict[int, float] = {}
+        if mode in {"dense", "hybrid"}:
+            scores, ids = self._index.vectors.search(vector, pool)
+            dense_ids = ids[0][ids[0] >= 0]
+            similarity = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+        lexical_ids, lexical_scores = (
+            self._lexical.search(text, pool) if mode in {"bm25", "hybrid"} else (np.empty(0, np.int64), np.empty(0))
+        )
+        keyword = {int(i): float(s) for i, s in zip(lexical_ids, lexical_scores, strict=True)}
+        missing = [i for i in keyword if i not in similarity]
+        if missing:  # similarity of keyword-only candidates, for gating and explanations
+            vectors = self._index.vectors.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+            similarity.update(zip(missing, (vectors @ vector[0]).tolist(), strict=True))
+        fused: dict[int, float] = {}
+        if mode in {"dense", "hybrid"}:
+            for rank, fid in enumerate(dense_ids):
+                fused[int(fid)] = fused.get(int(fid), 0.0) + 1.0 / (RRF_K + rank + 1)
+        if mode in {"bm25", "hybrid"}:
+            for rank, fid in enumerate(lexical_ids):
+                fused[int(fid)] = fused.get(int(fid), 0.0) + 1.0 / (RRF_K + rank + 1)
+        candidates = [
+            _Candidate(fid, score, similarity.get(fid, 0.0), keyword.get(fid, 0.0)) for fid, score in fused.items()
+        ]
+        return sorted(candidates, key=lambda c: (-c.fused, -c.similarity, c.faiss_id))
+
+    @staticmethod
+    def _is_match(candidate: _Candidate) -> bool:
+        return candidate.similarity >= MIN_SCORE or (
+            candidate.keyword_score > 0 and candidate.similarity >= LEXICAL_MIN_SCORE
+        )
+
+    def _hit(self, candidate: _Candidate, query_words: set[str], filters: Filters, preferences: Preferences | None,
+             score: float) -> SearchHit:  # fmt: skip
+        product = self._index.products[candidate.faiss_id]
+        reasons = []
+        shared = sorted(query_words & set(tokens(product.search_text())))
+        if shared:
+            reasons.append("mentions " + ", ".join(f"'{w}'" for w in shared[:4]))
+        if candidate.similarity >= LEXICAL_MIN_SCORE:
+            reasons.append(f"close in meaning (similarity {candidate.similarity:.2f})")
+        reasons += filters.describe()
+        if preferences and product.brand.lower() in preferences.brands:
+            reasons.append(f"a brand you like ({product.brand})")
+        if preferences and any(c.lower() in product.category.lower() for c in preferences.categories):
+            reasons.append("in a category you often buy")
+        return SearchHit(product, score, "; ".join(reasons) or "related", candidate.similarity, candidate.keyword_score)
+
+    def _boosted(self, candidate: _Candidate, preferences: Preferences | None) -> float:
+        product = self._index.products[candidate.faiss_id]
+        boost = 0.002 * (product.rating - 4.0) + (0.002 if product.stock > 0 else 0.0)
+        if preferences:
+            boost += 0.004 if product.brand.lower() in preferences.brands else 0.0
+            boost += 0.004 if any(c.lower() in product.category.lower() for c in preferences.categories) else 0.0
+        return candidate.fused + boost
+
+    # -- the API for actions ---------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        k: int = 10,
+        preferences: Preferences | None = None,
+        mode: str = "hybrid",
+    ) -> SearchResult:
+        """Ranked products for a customer's words, with the filters applied and explanations."""
+        query = (query or "")[:10_000]
+        parsed = parse_query(query, self.vocabulary)
+        applied = parsed.filters.merged(filters)
+        text = clean_query(parsed.text)
+        pool = CANDIDATES if applied.is_empty() else FILTERED_CANDIDATES
+        matches = [c for c in self.rank(text, mode, pool) if self._is_match(c)]
+        query_words = set(tokens(text))
+        passing = [c for c in matches if applied.accepts(self._index.products[c.faiss_id])]
+        ranked = sorted(passing, key=lambda c: -self._boosted(c, preferences))[:k]
+        hits = [self._hit(c, query_words, applied, preferences, self._boosted(c, preferences)) for c in ranked]
+        if hits or not matches:
+            return SearchResult(query, hits, applied)
+        return self._explain_empty(query, matches, applied, query_words, preferences, k)
+
+    def _explain_empty(self, query: str, matches: list[_Candidate], applied: Filters, query_words: set[str],
+                       preferences: Preferences | None, k: int) -> SearchResult:  # fmt: skip
+        products = [self._index.products[c.faiss_id] for c in matches]
+        failing = Counter(applied.failing_constraint(p) for p in products)
+        constraint = str(failing.most_common(1)[0][0])
+        relaxed = applied.without(constraint)
+        alternatives = [
+            self._hit(c, query_words, relaxed, preferences, c.fused)
+            for c in matches
+            if relaxed.accepts(self._index.products[c.faiss_id])
+        ][: min(k, 3)]
+        nearest = [p for p in products if relaxed.accepts(p)] or products
+        prices = [p.price for p in nearest]
+        if constraint == "max_price":
+            message = f"nothing under {_price(applied.max_price or 0)}; the cheapest is {_price(min(prices))}"
+        elif constraint == "min_price":
+            message = f"nothing over {_price(applied.min_price or 0)}; the most expensive is {_price(max(prices))}"
+        elif constraint == "color":
+            colors = sorted({p.attributes.get("color", "") for p in nearest} - {""})
+            message = f"none in {', '.join(applied.colors)}; they come in {', '.join(colors[:5])}"
+        elif constraint == "brand":
+            message = f"nothing from {', '.join(applied.brands)}; other brands have some"
+        elif constraint == "size":
+            message = f"none in size {', '.join(applied.sizes)}"
+        elif constraint == "in_stock":
+            message = "none in stock right now"
+        else:
+            message = f"nothing in {', '.join(applied.categories)}"
+        return SearchResult(query, [], applied, constraint, alternatives, message)
+
+    def similar_products(self, product_id: str, k: int = 5) -> list[SearchHit]:
+        """The products closest in meaning to one product (itself excluded)."""
+        fid = self._index.faiss_ids.get(product_id)
+        if fid is None:
+            return []
+        vector = self._index.vectors.reconstruct(fid).reshape(1, -1)
+        scores, ids = self._index.vectors.search(vector, min(k + 1, len(self._index.products)))
+        return [
+            SearchHit(
+                self._index.products[int(i)],
+                float(s),
+                f"similar to {self._index.products[fid].title} ({s:.2f})",
+                float(s),
             )
-        return hits
+            for s, i in zip(scores[0], ids[0], strict=True)
+            if i >= 0 and int(i) != fid
+        ][:k]
+
+    def facets(self, query: str, filters: Filters | None = None) -> dict[str, dict[str, int]]:
+        """Brands, colours and price bands among the products matching the query: for a narrowing question."""
+        result = self.search(query, filters, k=50)
+        products = [h.product for h in result.hits]
+        bands: Counter[str] = Counter()
+        for product in products:
+            for low, high in PRICE_BANDS:
+                if product.price >= low and (high is None or product.price < high):
+                    bands[f"${low}+" if high is None else f"${low}-{high}"] += 1
+                    break
+        return {
+            "brands": dict(Counter(p.brand for p in products).most_common()),
+            "colors": dict(
+                Counter(p.attributes.get("color", "") for p in products if p.attributes.get("color")).most_common()
+            ),
+            "price_bands": dict(bands),
+        }

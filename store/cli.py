@@ -12,6 +12,7 @@ import typer
 from sqlalchemy import func, select
 from tqdm import tqdm
 
+from catalog.products import load_products
 from settings import load_settings
 from store.conversations import ConversationStore
 from store.database import ShopDatabase
@@ -70,10 +71,12 @@ def seed_demo(
                 session.execute(table.delete())
         started = time.perf_counter()
         with tqdm(total=customers, unit="customer", desc="demo shop") as bar:
+            catalog_file = load_settings().catalog_file  # the store mirrors the shop's catalog
             counts = generate_demo_shop(
                 session,
                 DemoSize(customers, orders_per_customer),
                 seed=seed,
+                catalog=load_products(catalog_file) if catalog_file.is_file() else None,
                 progress=lambda done: bar.update(done - bar.n),
             )
     typer.echo(f"demo shop written in {time.perf_counter() - started:.1f} s: {json.dumps(counts.rows)}")

@@ -123,7 +123,7 @@ def generate_demo_shop(
     """Write the demo shop into an empty store; returns the row counts. `progress` gets customers done."""
     anchor = (anchor or dt.datetime.now(dt.UTC)).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
-    products = catalog if catalog is not None else generate_demo_catalog()
+    products = catalog if catalog is not None else generate_demo_catalog()  # the CLI passes the shop's catalog
     counts = DemoCounts()
     existing = set(session.scalars(select(Product.id)))
     new_products = [

@@ -6,16 +6,15 @@ from pathlib import Path
 import pytest
 
 from catalog.demo_catalog import PRODUCT_TYPES, generate_demo_catalog
-from catalog.index import IndexMissing, build_index, index_is_current, load_index
+from catalog.index import IndexMissing, build_index, index_is_current, load_index, sync_index
 from catalog.products import CatalogFileError, Product, load_products, save_products
-from catalog.search import ProductSearch, clean_query
 
 
 def test_demo_catalog_is_deterministic_and_covers_every_product_type() -> None:
     first, second = generate_demo_catalog(), generate_demo_catalog()
     assert first == second
-    assert len({p.id for p in first}) == len(first) == 3 * len(PRODUCT_TYPES)
-    assert len({p.category.split(" > ")[0] for p in first}) >= 8
+    assert len({p.id for p in first}) == len(first) == 10 * len(PRODUCT_TYPES) >= 500
+    assert len({p.category.split(" > ")[0] for p in first}) >= 10
     assert generate_demo_catalog(seed=1) != first
 
 
@@ -80,28 +79,55 @@ def test_missing_or_corrupt_index_is_reported(tmp_path: Path, demo_index: tuple[
     assert not index_is_current(tmp_path / "nothing", catalog_file)
 
 
-def test_search_finds_running_shoes_and_explains_why(demo_index: tuple[Path, Path]) -> None:
-    search = ProductSearch.from_directory(demo_index[0])
-    hits = search.search("do you sell running shoes?", k=3)
-    assert len(hits) == 3
-    assert all(hit.product.category == "Shoes > Running" for hit in hits)
-    assert hits[0].score >= hits[1].score >= hits[2].score
-    assert "running shoes" in hits[0].explanation
+def test_sync_applies_catalog_changes_incrementally(tmp_path: Path) -> None:
+    catalog_file = tmp_path / "catalog.jsonl"
+    products = generate_demo_catalog(products_per_type=2)
+    save_products(catalog_file, products)
+    index_dir = tmp_path / "index"
+    assert sync_index(index_dir, catalog_file, show_progress=False).action == "rebuilt"
+    assert sync_index(index_dir, catalog_file, show_progress=False).action == "current"
+
+    renamed = Product(**{**products[0].__dict__, "title": "Northpeak Cloud Racer Marathon Shoes"})
+    repriced = Product(**{**products[1].__dict__, "price": 9.99})
+    added = Product(id="NEW1", title="Harbor & Pine Picnic Blanket", description="A waterproof picnic blanket.",
+                    category="Outdoor > Camping", brand="Harbor & Pine", price=35.0, stock=4)  # fmt: skip
+    save_products(catalog_file, [renamed, repriced, *products[3:], added])  # products[2] deleted
+    report = sync_index(index_dir, catalog_file, show_progress=False)
+    assert (report.action, report.added, report.updated, report.deleted) == ("incremental", 1, 2, 1)
+
+    index = load_index(index_dir)
+    assert index.vectors.ntotal == len(index.products) == len(products) - 1 + 1
+    assert set(index.faiss_ids) == {p.id for p in [renamed, repriced, *products[3:], added]}
+    assert index.products[index.faiss_ids[repriced.id]].price == 9.99
+    assert index_is_current(index_dir, catalog_file)
+    # the re-embedded and the new product are found by their new words
+    from catalog.search import ProductSearch
+
+    search = ProductSearch(index)
+    assert search.search("cloud racer marathon", k=1).hits[0].product.id == renamed.id
+    assert search.search("picnic blanket", k=1).hits[0].product.id == "NEW1"
+    assert not any(h.product.id == products[2].id for h in search.search(products[2].title, k=20).hits)
 
 
-@pytest.mark.parametrize("query", ["snowboard", "pizza", "asdkj qwe", "   "])
-def test_search_returns_nothing_for_what_the_shop_does_not_sell(demo_index: tuple[Path, Path], query: str) -> None:
-    assert ProductSearch.from_directory(demo_index[0]).search(query) == []
+def test_large_catalogs_get_an_hnsw_index(tmp_path: Path) -> None:
+    catalog_file = tmp_path / "catalog.jsonl"
+    save_products(catalog_file, generate_demo_catalog(products_per_type=1))
+    manifest = build_index(tmp_path / "index", catalog_file, show_progress=False, hnsw_min_products=10)
+    assert manifest["index_kind"] == "hnsw" and manifest["parameters"]["M"] == 32
+    index = load_index(tmp_path / "index")
+    from catalog.search import ProductSearch
+
+    assert ProductSearch(index).search("hiking boots", k=1).hits[0].product.category == "Shoes > Hiking"
 
 
-@pytest.mark.parametrize(
-    ("question", "product_words"),
-    [
-        ("Do you sell running shoes?", "running shoes"),
-        ("have you got a coffee grinder", "coffee grinder"),
-        ("I'm looking for a rain jacket!", "rain jacket"),
-        ("do you sell", "do you sell"),  # nothing but framing: keep the words rather than search for nothing
-    ],
-)
-def test_question_framing_is_removed_from_queries(question: str, product_words: str) -> None:
-    assert clean_query(question) == product_words
+def test_a_mismatched_index_is_detected_and_rebuilt(tmp_path: Path) -> None:
+    catalog_file = tmp_path / "catalog.jsonl"
+    save_products(catalog_file, generate_demo_catalog(products_per_type=1))
+    index_dir = tmp_path / "index"
+    build_index(index_dir, catalog_file, show_progress=False)
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    (index_dir / "manifest.json").write_text(json.dumps({**manifest, "model": "some-other-model"}))
+    with pytest.raises(IndexMissing, match="another format or model"):
+        load_index(index_dir)
+    assert sync_index(index_dir, catalog_file, show_progress=False).action == "rebuilt"
+    assert load_index(index_dir).manifest["model"] == "all-MiniLM-L6-v2"

@@ -25,12 +25,12 @@ def test_builds_once_then_only_when_the_index_is_broken_or_the_catalog_changes(t
 
     manifest = json.loads((tmp_path / "models" / "catalog" / "manifest.json").read_text())
     (tmp_path / "models" / "catalog" / manifest["version"] / "vectors.faiss").write_bytes(b"corrupt")
-    assert "rebuilding the product index" in build(tmp_path)
+    assert "built the product index: 550 products" in build(tmp_path)
     assert "product index is current" in build(tmp_path)
 
     catalog = tmp_path / "var" / "shop" / "catalog.jsonl"
     catalog.write_text(catalog.read_text().replace('"price": ', '"price": 1', 1))
-    assert "built the product index" in build(tmp_path)
+    assert "updated the product index: 0 added, 1 updated, 0 deleted" in build(tmp_path)
 
 
 def test_a_broken_catalog_file_is_reported_and_the_index_kept(tmp_path: Path) -> None:

@@ -1,0 +1,176 @@
+"""Hard constraints on products (price, category, brand, colour, size, stock) and reading them from text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from catalog.products import Product
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Constraints a product must meet. Empty tuples and None mean "no constraint"."""
+
+    min_price: float | None = None
+    max_price: float | None = None
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    colors: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    in_stock: bool = False
+
+    def is_empty(self) -> bool:
+        """True when nothing is constrained."""
+        return self == Filters()
+
+    def merged(self, override: Filters | None) -> Filters:
+        """These filters with every constraint set in `override` taking precedence (slots over parsed text)."""
+        if override is None:
+            return self
+        changes = {
+            name: value
+            for name, value in override.__dict__.items()
+            if value not in (None, (), False) and value != getattr(Filters(), name)
+        }
+        return replace(self, **changes)
+
+    def failing_constraint(self, product: Product) -> str | None:
+        """The first constraint the product fails ('price', 'brand', ...), or None if it passes all."""
+        if self.min_price is not None and product.price < self.min_price:
+            return "min_price"
+        if self.max_price is not None and product.price > self.max_price:
+            return "max_price"
+        if self.categories and not any(c.lower() in product.category.lower() for c in self.categories):
+            return "category"
+        if self.brands and product.brand.lower() not in {b.lower() for b in self.brands}:
+            return "brand"
+        if self.colors and product.attributes.get("color", "").lower() not in {c.lower() for c in self.colors}:
+            return "color"
+        if self.sizes:
+            offered = {s.lower() for s in product.attributes.get("sizes", "").split("/") if s}
+            if not offered & {s.lower() for s in self.sizes}:
+                return "size"
+        if self.in_stock and product.stock <= 0:
+            return "in_stock"
+        return None
+
+    def accepts(self, product: Product) -> bool:
+        """True when the product meets every constraint."""
+        return self.failing_constraint(product) is None
+
+    def without(self, constraint: str) -> Filters:
+        """These filters with one constraint (as failing_constraint names it) dropped."""
+        name = {"color": "colors", "brand": "brands", "size": "sizes", "category": "categories"}.get(
+            constraint, constraint
+        )
+        return replace(self, **{name: getattr(Filters(), name)})
+
+    def describe(self) -> list[str]:
+        """The constraints in words, e.g. ['under $50.00', 'colour black']."""
+        words = []
+        if self.min_price is not None and self.max_price is not None:
+            words.append(f"between ${self.min_price:.2f} and ${self.max_price:.2f}")
+        elif self.max_price is not None:
+            words.append(f"under ${self.max_price:.2f}")
+        elif self.min_price is not None:
+            words.append(f"over ${self.min_price:.2f}")
+        words += [f"category {c}" for c in self.categories] + [f"brand {b}" for b in self.brands]
+        words += [f"colour {c}" for c in self.colors] + [f"size {s}" for s in self.sizes]
+        if self.in_stock:
+            words.append("in stock")
+        return words
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Brands, colours and sizes that exist in the catalog: what the query parser can recognise."""
+
+    brands: frozenset[str] = frozenset()
+    colors: frozenset[str] = frozenset()
+    sizes: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, products: Iterable[Product]) -> Vocabulary:
+        """The vocabulary of a catalog."""
+        brands: set[str] = set()
+        colors: set[str] = set()
+        sizes: set[str] = set()
+        for product in products:
+            brands.add(product.brand.lower())
+            colors.add(product.attributes.get("color", "").lower())
+            sizes.update(s.lower() for s in product.attributes.get("sizes", "").split("/"))
+        return cls(frozenset(brands - {""}), frozenset(colors - {""}), frozenset(sizes - {""}))
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query split into what to search for and the constraints it stated."""
+
+    text: str
+    filters: Filters = field(default_factory=Filters)
+
+
+_NUMBER = r"\$?\s*(\d+(?:[.,]\d{1,2})?)\s*(?:\$|usd|dollars?|bucks|eur|euros?|£|€)?"
+_RANGE = re.compile(rf"\b(?:between|from)\s+{_NUMBER}\s*(?:and|to|-)\s*{_NUMBER}", re.IGNORECASE)
+_DASH_RANGE = re.compile(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)", re.IGNORECASE)
+_MAX = re.compile(
+    rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than)\s+{_NUMBER}"
+    rf"|<\s*{_NUMBER}",
+    re.IGNORECASE,
+)
+_MIN = re.compile(
+    rf"\b(?:over|above|more than|at least|min(?:imum)?|starting at)\s+{_NUMBER}|>\s*{_NUMBER}", re.IGNORECASE
+)
+_IN_STOCK = re.compile(r"\b(?:in stock|available now|available today|ships? today|in-stock)\b", re.IGNORECASE)
+_SIZE = re.compile(r"\bsize\s+([0-9]{1,2}(?:\.5)?k?|xxs|xs|s|m|l|xl|xxl|one size)\b", re.IGNORECASE)
+_LETTER_SIZE = re.compile(r"\b(xxs|xs|xl|xxl)\b", re.IGNORECASE)
+
+
+def _amount(groups: tuple[str | None, ...]) -> float:
+    value = next(g for g in groups if g is not None)
+    return float(value.replace(",", "."))
+
+
+def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
+    """Read price, stock, size, colour and brand constraints out of a customer's words.
+
+    The constraints' words are removed from the search text: "red yoga mat" searches for yoga mats
+    and filters on red, rather than finding everything red. A query that is nothing but
+    constraints ("Northpeak") keeps its words as the search text.
+    """
+    min_price = max_price = None
+    remaining = text
+    if match := _RANGE.search(remaining) or _DASH_RANGE.search(remaining):
+        low, high = sorted((float(match.group(1).replace(",", ".")), float(match.group(2).replace(",", "."))))
+        min_price, max_price = low, high
+        remaining = remaining.replace(match.group(0), " ")
+    else:
+        if match := _MAX.search(remaining):
+            max_price = _amount(match.groups())
+            remaining = remaining.replace(match.group(0), " ")
+        if match := _MIN.search(remaining):
+            min_price = _amount(match.groups())
+            remaining = remaining.replace(match.group(0), " ")
+    in_stock = bool(_IN_STOCK.search(remaining))
+    remaining = _IN_STOCK.sub(" ", remaining)
+    sizes = [m.group(1).lower() for m in _SIZE.finditer(remaining)]  # "size 13": kept even if nobody has it
+    remaining = _SIZE.sub(" ", remaining)
+    sizes += [m.group(1).lower() for m in _LETTER_SIZE.finditer(remaining) if m.group(1).lower() in vocabulary.sizes]
+    lowered = f" {re.sub(r'[^a-z0-9&]+', ' ', remaining.lower())} "
+    colors = tuple(sorted(c for c in vocabulary.colors if f" {c} " in lowered))
+    brands = tuple(sorted(b for b in vocabulary.brands if f" {b} " in lowered))
+    filters = Filters(
+        min_price=min_price,
+        max_price=max_price,
+        brands=brands,
+        colors=colors,
+        sizes=tuple(dict.fromkeys(sizes)),
+        in_stock=in_stock,
+    )
+    searched = lowered
+    for word in (*colors, *brands):
+        searched = searched.replace(f" {word} ", " ")
+    text_left = " ".join(searched.split()) or " ".join(remaining.split())
+    return ParsedQuery(text=text_left, filters=filters)

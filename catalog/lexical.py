@@ -1,0 +1,38 @@
+"""Keyword retrieval over the products' text with BM25 (bm25s)."""
+
+from __future__ import annotations
+
+import re
+
+import bm25s
+import numpy as np
+
+from catalog.products import Product
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens; the same for products and queries."""
+    return _TOKEN.findall(text.lower())
+
+
+class LexicalIndex:
+    """BM25 over the products' search text; rows are positions in the `faiss_ids` list given."""
+
+    def __init__(self, products: list[Product], faiss_ids: list[int]) -> None:
+        self._faiss_ids = np.asarray(faiss_ids, dtype=np.int64)
+        self._retriever = bm25s.BM25()
+        corpus = [tokens(p.search_text()) or ["_"] for p in products]
+        self._retriever.index(corpus, show_progress=False)
+        self._vocabulary = {t for doc in corpus for t in doc}
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(FAISS ids, BM25 scores) of up to k products sharing words with the query, best first."""
+        words = [w for w in tokens(query) if w in self._vocabulary]
+        k = min(k, len(self._faiss_ids))
+        if not words or k == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        rows, scores = self._retriever.retrieve([words], k=k, show_progress=False, n_threads=1)
+        keep = scores[0] > 0
+        return self._faiss_ids[rows[0][keep]], scores[0][keep]
