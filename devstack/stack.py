@@ -136,7 +136,7 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
                 *["--port", str(settings.action_port)],
                 *verbosity_flags(settings.log_level),
             ],
-            env=base_env,
+            env={**base_env, "SANIC_HOST": host},  # rasa-sdk binds to 0.0.0.0 unless told
             port=settings.action_port,
             health_url=f"http://{host}:{settings.action_port}/health",
         ),
