@@ -6,7 +6,7 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell store bench-store setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell store bench-store bench-search setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
@@ -63,3 +63,6 @@ clean:
 # Benchmarks: each prints a table and writes reports/<area>.json. Scale with ARGS, e.g. ARGS="--customers 20000".
 bench-store: setup
 	$(IN_ACTIONS) python -m store.benchmark $(ARGS)
+
+bench-search: setup
+	$(IN_ACTIONS) python -m catalog.benchmark $(ARGS)

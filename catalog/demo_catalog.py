@@ -206,7 +206,7 @@ def generate_demo_catalog(products_per_type: int = 10, seed: int = DEMO_SEED) ->
             color = rng.choice(kind.colors)
             material = rng.choice(kind.materials)
             low, high = kind.price_range
-            attributes = {"color": color, "material": material}
+            attributes = {"type": kind.noun, "color": color, "material": material}
             if kind.sizes:
                 attributes["sizes"] = "/".join(kind.sizes)
             products.append(

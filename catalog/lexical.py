@@ -12,9 +12,22 @@ from catalog.products import Product
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
+def _stem(word: str) -> str:
+    """A light English plural stemmer: jackets -> jacket, boxes -> box, batteries -> battery."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens; the same for products and queries."""
-    return _TOKEN.findall(text.lower())
+    """Lower-cased, lightly stemmed word tokens; the same for products and queries."""
+    return [_stem(w) for w in _TOKEN.findall(text.lower())]
 
 
 class LexicalIndex:

@@ -30,6 +30,10 @@ MIN_SCORE = 0.42
 # A product that shares words with the query matches from this lower similarity on.
 LEXICAL_MIN_SCORE = 0.30
 RRF_K = 60
+# Weight of the BM25 ranking in the fusion (the dense ranking weighs 1). Chosen on our labelled set
+# (catalog/evaluation): nDCG@10 is flat between 0.3 and 0.7 (0.843-0.850) and lower at 1.0 (0.842);
+# 0.5 sits in the middle of the flat region rather than on its best point.
+LEXICAL_WEIGHT = 0.5
 CANDIDATES = 100
 FILTERED_CANDIDATES = 1000
 PRICE_BANDS = ((0, 25), (25, 50), (50, 100), (100, 200), (200, None))
@@ -142,8 +146,9 @@ class ProductSearch:
             for rank, fid in enumerate(dense_ids):
                 fused[int(fid)] = fused.get(int(fid), 0.0) + 1.0 / (RRF_K + rank + 1)
         if mode in {"bm25", "hybrid"}:
+            weight = LEXICAL_WEIGHT if mode == "hybrid" else 1.0
             for rank, fid in enumerate(lexical_ids):
-                fused[int(fid)] = fused.get(int(fid), 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[int(fid)] = fused.get(int(fid), 0.0) + weight / (RRF_K + rank + 1)
         candidates = [
             _Candidate(fid, score, similarity.get(fid, 0.0), keyword.get(fid, 0.0)) for fid, score in fused.items()
         ]
@@ -172,12 +177,13 @@ class ProductSearch:
         return SearchHit(product, score, "; ".join(reasons) or "related", candidate.similarity, candidate.keyword_score)
 
     def _boosted(self, candidate: _Candidate, preferences: Preferences | None) -> float:
+        """The fused score scaled by small boosts: they reorder near-equals, not relevance."""
         product = self._index.products[candidate.faiss_id]
-        boost = 0.002 * (product.rating - 4.0) + (0.002 if product.stock > 0 else 0.0)
+        boost = 1.0 + 0.01 * (product.rating - 4.0) + (0.01 if product.stock > 0 else 0.0)
         if preferences:
-            boost += 0.004 if product.brand.lower() in preferences.brands else 0.0
-            boost += 0.004 if any(c.lower() in product.category.lower() for c in preferences.categories) else 0.0
-        return candidate.fused + boost
+            boost += 0.15 if product.brand.lower() in preferences.brands else 0.0
+            boost += 0.10 if any(c.lower() in product.category.lower() for c in preferences.categories) else 0.0
+        return candidate.fused * boost
 
     # -- the API for actions ---------------------------------------------------------------------
 
@@ -188,14 +194,18 @@ class ProductSearch:
         k: int = 10,
         preferences: Preferences | None = None,
         mode: str = "hybrid",
+        only_matches: bool = True,
     ) -> SearchResult:
-        """Ranked products for a customer's words, with the filters applied and explanations."""
+        """Ranked products for a customer's words, with the filters applied and explanations.
+
+        `only_matches=False` keeps weak candidates too (for measuring the ranking itself).
+        """
         query = (query or "")[:10_000]
         parsed = parse_query(query, self.vocabulary)
         applied = parsed.filters.merged(filters)
         text = clean_query(parsed.text)
         pool = CANDIDATES if applied.is_empty() else FILTERED_CANDIDATES
-        matches = [c for c in self.rank(text, mode, pool) if self._is_match(c)]
+        matches = [c for c in self.rank(text, mode, pool) if not only_matches or self._is_match(c)]
         query_words = set(tokens(text))
         passing = [c for c in matches if applied.accepts(self._index.products[c.faiss_id])]
         ranked = sorted(passing, key=lambda c: -self._boosted(c, preferences))[:k]
