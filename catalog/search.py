@@ -113,11 +113,6 @@ class ProductSearch:
         """Load the current index from disk (IndexMissing if there is none)."""
         return cls(load_index(index_dir))
 
-    @property
-    def size(self) -> int:
-        """How many products are indexed."""
-        return len(self._index.products)
-
     # -- retrieval -------------------------------------------------------------------------------
 
     def rank(self, text: str, mode: str = "hybrid", pool: int = CANDIDATES) -> list[_Candidate]:
@@ -152,6 +147,8 @@ class ProductSearch:
         candidates = [
             _Candidate(fid, score, similarity.get(fid, 0.0), keyword.get(fid, 0.0)) for fid, score in fused.items()
         ]
+        if mode == "bm25":  # ties broken by id, so the baseline gets no help from the dense model
+            return sorted(candidates, key=lambda c: (-c.fused, c.faiss_id))
         return sorted(candidates, key=lambda c: (-c.fused, -c.similarity, c.faiss_id))
 
     @staticmethod
