@@ -6,7 +6,7 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell store bench-store bench-search setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell catalog store bench-store bench-search setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
@@ -20,6 +20,10 @@ run:
 
 shell: setup
 	$(IN_RASA) sh -c 'rasa shell --model "$$RASA_MODEL_FILE" --endpoints "$$RASA_ENDPOINTS_FILE" --port "$${RASA_SHELL_PORT:-5006}"'
+
+# the catalog's commands, e.g. make catalog ARGS="import export.csv --map title=Name"
+catalog:
+	$(IN_ACTIONS) python -m catalog $(ARGS)
 
 # the store's operator commands, e.g. make store ARGS="stats" or ARGS="import online-retail file.csv.gz"
 store:
