@@ -6,7 +6,7 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell catalog store bench-store bench-search setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell catalog store bench-store bench-search bench-recommender setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
@@ -46,7 +46,7 @@ typecheck:
 	$(IN_ACTIONS) mypy
 
 test-services:
-	$(IN_ACTIONS) python -m pytest tests/services tests/store
+	$(IN_ACTIONS) python -m pytest tests/services tests/store tests/recommender
 
 test-rasa-runtime:
 	$(IN_RASA) python -m pytest tests/rasa_runtime
@@ -70,3 +70,6 @@ bench-store: setup
 
 bench-search: setup
 	$(IN_ACTIONS) python -m catalog.benchmark $(ARGS)
+
+bench-recommender: setup
+	$(IN_ACTIONS) python -m recommender.benchmark $(ARGS)
