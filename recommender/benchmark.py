@@ -24,7 +24,7 @@ import numpy as np
 from datafiles import read_records
 from recommender.evaluation import evaluate, holdout
 from recommender.interactions import Event, InteractionMatrix, build_matrix
-from recommender.models import Hybrid, ItemKNN, Popularity, Recommender, UserKNN
+from recommender.models import ALS, Hybrid, ItemKNN, Popularity, Recommender, UserKNN
 from settings import PROJECT_ROOT, load_settings
 from store.importers import ImportReport
 from store.importers.online_retail import clean_lines
@@ -68,8 +68,9 @@ def grid() -> list[Setting]:
     settings = [Setting("popularity", "popularity", partial(Popularity))]
     settings += [Setting("item_knn", f"item_knn k={n}", partial(ItemKNN, n)) for n in (20, 50, 100, 200)]
     settings += [Setting("user_knn", f"user_knn k={n}", partial(UserKNN, n)) for n in (20, 50, 100)]
-    weights = ((1.0, 0.5, 0.0), (1.0, 0.5, 0.1), (1.0, 1.0, 0.1), (1.0, 0.25, 0.05))
-    settings += [Setting("hybrid", f"hybrid w={w}", partial(Hybrid, w)) for w in weights]
+    settings += [Setting("als", f"als factors={f}", partial(ALS, f)) for f in (32, 64, 128)]
+    weights = ((1.0, 1.0, 0.0, 0.1), (1.0, 1.0, 0.5, 0.1), (1.0, 1.0, 1.0, 0.1), (0.5, 1.0, 1.0, 0.1))
+    settings += [Setting("hybrid", f"hybrid w(item,user,als,pop)={w}", partial(Hybrid, w)) for w in weights]
     return [Setting(s.model, f"{s.label} half-life={h}", s.make, h) for s in settings for h in HALF_LIVES]
 
 

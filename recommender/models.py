@@ -128,25 +128,65 @@ class UserKNN(Recommender):
         return np.asarray((self.similarity[user_row] @ self.data.matrix).todense()).ravel()
 
 
+class ALS(Recommender):
+    """Implicit-feedback matrix factorisation (alternating least squares, `implicit`)."""
+
+    name = "als"
+
+    def __init__(
+        self, factors: int = 64, regularization: float = 0.05, iterations: int = 15, alpha: float = 2.0
+    ) -> None:
+        self.factors, self.regularization, self.iterations, self.alpha = factors, regularization, iterations, alpha
+
+    def fit(self, data: InteractionMatrix) -> ALS:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        super().fit(data)
+        self.fallback = Popularity().fit(data)
+        model = AlternatingLeastSquares(
+            factors=self.factors, regularization=self.regularization, iterations=self.iterations, random_state=1
+        )
+        if data.matrix.nnz:
+            model.fit((data.matrix * self.alpha).tocsr(), show_progress=False)
+            self.user_factors = np.asarray(model.user_factors)
+            self.item_factors = np.asarray(model.item_factors)
+        else:
+            self.user_factors = np.zeros((data.matrix.shape[0], self.factors), dtype=np.float32)
+            self.item_factors = np.zeros((data.matrix.shape[1], self.factors), dtype=np.float32)
+        return self
+
+    def scores(self, user_row: int | None) -> np.ndarray:
+        if user_row is None:
+            return self.fallback.scores(None)
+        raw: np.ndarray = self.item_factors @ self.user_factors[user_row]
+        return raw - raw.min() if raw.size else raw  # non-negative, so it blends like the others
+
+
 def _scaled(scores: np.ndarray) -> np.ndarray:
     top = float(scores.max()) if scores.size else 0.0
     return scores / top if top > 0 else scores
 
 
 class Hybrid(Recommender):
-    """A weighted blend of item-kNN, user-kNN and popularity scores, each scaled to [0, 1]."""
+    """A weighted blend of item-kNN, user-kNN, ALS and popularity scores, each scaled to [0, 1]."""
 
     name = "hybrid"
 
-    def __init__(self, weights: tuple[float, float, float] = (1.0, 0.5, 0.1), item_neighbours: int = 100,
-                 user_neighbours: int = 50) -> None:  # fmt: skip
+    def __init__(
+        self,
+        weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.1),
+        item_neighbours: int = 20,
+        user_neighbours: int = 100,
+        factors: int = 64,
+    ) -> None:
         self.weights = weights
-        self.parts: list[Recommender] = [ItemKNN(item_neighbours), UserKNN(user_neighbours), Popularity()]
+        self.parts: list[Recommender] = [ItemKNN(item_neighbours), UserKNN(user_neighbours), ALS(factors), Popularity()]
 
     def fit(self, data: InteractionMatrix) -> Hybrid:
         super().fit(data)
-        for part in self.parts:
-            part.fit(data)
+        for weight, part in zip(self.weights, self.parts, strict=True):
+            if weight or isinstance(part, Popularity):
+                part.fit(data)
         return self
 
     def scores(self, user_row: int | None) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 
 from recommender.evaluation import Window, evaluate, holdout
 from recommender.interactions import Event, build_matrix
-from recommender.models import Hybrid, ItemKNN, Popularity, UserKNN
+from recommender.models import ALS, Hybrid, ItemKNN, Popularity, UserKNN
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
@@ -56,7 +56,7 @@ def test_recommendations_follow_taste_and_skip_what_was_bought(model) -> None:  
 
 def test_unknown_users_get_the_popular_items() -> None:
     data = build_matrix(events(), now=NOW)
-    for model in (Popularity(), ItemKNN(10), UserKNN(5), Hybrid()):
+    for model in (Popularity(), ItemKNN(10), UserKNN(5), ALS(8), Hybrid()):
         model.fit(data)
         assert model.recommend("never-seen", 1)[0][0] == "teapot"
 
@@ -68,8 +68,16 @@ def test_similar_items() -> None:
 
 
 def test_no_interactions_at_all() -> None:
-    model = Popularity().fit(build_matrix([], now=NOW))
-    assert model.recommend("anyone", 5) == []
+    for model in (Popularity(), ALS(8)):
+        model.fit(build_matrix([], now=NOW))
+        assert model.recommend("anyone", 5) == []
+
+
+def test_als_scores_every_item_for_a_known_user() -> None:
+    data = build_matrix(events(), now=NOW)
+    model = ALS(8, iterations=5).fit(data)
+    assert model.scores(data.user_index["u0"]).shape == (len(data.items),)
+    assert len(model.recommend("u0", 3)) == 3
 
 
 def test_holdout_and_metrics() -> None:
