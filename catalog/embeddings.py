@@ -35,6 +35,22 @@ def load_encoder() -> SentenceTransformer:
     return SentenceTransformer(str(minilm_model_dir()), device="cpu")
 
 
+def encode_query(text: str) -> np.ndarray:
+    """One unit-length query embedding (1 x 384), straight through the model.
+
+    Skips `encode`'s batching machinery, which costs about 0.8 ms per single query on one thread;
+    the vector is the same.
+    """
+    import torch
+
+    model = load_encoder()
+    features = model.preprocess([text])
+    with torch.inference_mode():
+        vector = model(features)["sentence_embedding"]
+    vector = torch.nn.functional.normalize(vector, dim=1)
+    return np.ascontiguousarray(vector.numpy(), dtype=np.float32)
+
+
 def encode(texts: list[str], show_progress: bool = False, batch_size: int = 64) -> np.ndarray:
     """Unit-length float32 embeddings, one row per text."""
     vectors = load_encoder().encode(

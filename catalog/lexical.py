@@ -39,6 +39,11 @@ class LexicalIndex:
         corpus = [tokens(p.search_text()) or ["_"] for p in products]
         self._retriever.index(corpus, show_progress=False)
         self._vocabulary = {t for doc in corpus for t in doc}
+        self._words = {int(fid): frozenset(doc) for fid, doc in zip(faiss_ids, corpus, strict=True)}
+
+    def words_of(self, faiss_id: int) -> frozenset[str]:
+        """The (stemmed) words of one product's text."""
+        return self._words.get(faiss_id, frozenset())
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(FAISS ids, BM25 scores) of up to k products sharing words with the query, best first."""

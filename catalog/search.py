@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catalog.embeddings import encode
+from catalog.embeddings import encode_query
 from catalog.filters import Filters, Vocabulary, parse_query
 from catalog.index import ProductIndex, load_index
 from catalog.lexical import LexicalIndex, tokens
@@ -121,7 +121,7 @@ class ProductSearch:
         if not text.strip() or not self._index.products:
             return []
         pool = min(pool, len(self._index.products))
-        vector = encode([text])
+        vector = encode_query(text)
         dense_ids = np.empty(0, dtype=np.int64)
         similarity: dict[int, float] = {}
         if mode in {"dense", "hybrid"}:
@@ -161,7 +161,7 @@ class ProductSearch:
              score: float) -> SearchHit:  # fmt: skip
         product = self._index.products[candidate.faiss_id]
         reasons = []
-        shared = sorted(query_words & set(tokens(product.search_text())))
+        shared = sorted(query_words & self._lexical.words_of(candidate.faiss_id))
         if shared:
             reasons.append("mentions " + ", ".join(f"'{w}'" for w in shared[:4]))
         if candidate.similarity >= LEXICAL_MIN_SCORE:
