@@ -205,8 +205,8 @@ class ProductSearch:
         matches = [c for c in self.rank(text, mode, pool) if not only_matches or self._is_match(c)]
         query_words = set(tokens(text))
         passing = [c for c in matches if applied.accepts(self._index.products[c.faiss_id])]
-        ranked = sorted(passing, key=lambda c: -self._boosted(c, preferences))[:k]
-        hits = [self._hit(c, query_words, applied, preferences, self._boosted(c, preferences)) for c in ranked]
+        scored = sorted(((self._boosted(c, preferences), c) for c in passing), key=lambda pair: -pair[0])[:k]
+        hits = [self._hit(c, query_words, applied, preferences, score) for score, c in scored]
         if hits or not matches:
             return SearchResult(query, hits, applied)
         return self._explain_empty(query, matches, applied, query_words, preferences, k)

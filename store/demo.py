@@ -20,19 +20,7 @@ from sqlalchemy.orm import Session
 from catalog.demo_catalog import generate_demo_catalog
 from catalog.products import Product as CatalogProduct
 from store.bulk import INTEGER_KEYED, IdAllocator, advance_sequences, insert_rows
-from store.models import (
-    Address,
-    ChannelIdentity,
-    Customer,
-    Interaction,
-    Order,
-    OrderLine,
-    Product,
-    Refund,
-    Return,
-    Shipment,
-    Ticket,
-)
+from store.models import Product
 from store.tickets import SLA
 
 DEMO_SEED = 7
@@ -275,8 +263,7 @@ def _customer_batch(
                  "source": "web", "occurred_at": anchor - dt.timedelta(days=rng.randrange(0, 120))}
             )  # fmt: skip
         tables["customers"][-1]["lifetime_value"] = lifetime
-    order = (Customer, Address, ChannelIdentity, Order, OrderLine, Shipment, Return, Refund, Ticket, Interaction)
-    return ((model, tables[model.__tablename__]) for model in order)
+    return ((model, tables[model.__tablename__]) for model in INTEGER_KEYED)  # parents before children
 
 
 def _returns_and_tickets(
