@@ -87,7 +87,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 
 
 def setup(settings: Settings, train: bool = True) -> None:
-    """Create whatever is missing: environments, demo shop data, product index, trained model."""
+    """Create whatever is missing: environments, demo shop data, product index, recommender, trained model."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for runtime in RUNTIMES:
         with step(f"{runtime.name} runtime (Python {runtime.python_version}) from {runtime.lock_file.name}"):
@@ -103,6 +103,11 @@ def setup(settings: Settings, train: bool = True) -> None:
         code = subprocess.run(command, env=service_environment(settings), cwd=PROJECT_ROOT).returncode
         if code != 0:
             raise SetupFailed(f"migrating or seeding the shop database failed (exit {code})")
+    with step("recommender models (trained from the shop database when missing)"):
+        command = [str(ACTIONS.python()), "-m", "recommender", "train", "--if-missing"]
+        code = subprocess.run(command, env=service_environment(settings), cwd=PROJECT_ROOT).returncode
+        if code != 0:
+            raise SetupFailed(f"training the recommender failed (exit {code})")
     if train:
         ensure_model(settings)
 

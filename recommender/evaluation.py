@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recommender.base import Recommender, normalise_rows
 from recommender.interactions import InteractionMatrix
-from recommender.models import Recommender
 
 KS = (5, 10, 20)
 
@@ -49,17 +49,59 @@ def _average_precision(ranked: Sequence[str], relevant: set[str], k: int) -> flo
     return total / min(len(relevant), k) if relevant else 0.0
 
 
-def evaluate(model: Recommender, train: InteractionMatrix, window: Window, ks: Sequence[int] = KS) -> dict[str, float]:
-    """Precision, recall, NDCG, MAP and hit rate at each k; coverage, novelty and popularity bias at max k."""
+def intra_list_diversity(columns: Sequence[int], unit_vectors: np.ndarray) -> float:
+    """Mean pairwise (1 - cosine) of a list's items: 0 when all alike, higher when varied."""
+    if len(columns) < 2:
+        return 0.0
+    vectors = unit_vectors[list(columns)]
+    similarity = vectors @ vectors.T
+    n = len(columns)
+    return float((n * n - similarity.sum()) / (n * (n - 1)))  # the diagonal adds n ones, (1 - 1) = 0
+
+
+def item_unit_vectors(train: InteractionMatrix, item_vectors: np.ndarray | None) -> np.ndarray:
+    """Unit vectors per item column: content embeddings when given, else who-bought-it columns."""
+    if item_vectors is not None:
+        norms = np.linalg.norm(item_vectors, axis=1)
+        return item_vectors / np.where(norms > 0, norms, 1.0)[:, None]
+    return np.asarray(normalise_rows(train.matrix.T.tocsr()).todense(), dtype=np.float32)
+
+
+def evaluate(
+    model: Recommender,
+    train: InteractionMatrix,
+    window: Window,
+    ks: Sequence[int] = KS,
+    item_vectors: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Rank for every user of the window with the model, then `score_rankings`."""
+    rankings = {user: [item for item, _ in model.recommend(user, max(ks))] for user in window.truth}
+    return score_rankings(rankings, train, window, ks, item_vectors)
+
+
+def score_rankings(
+    rankings: dict[str, list[str]],
+    train: InteractionMatrix,
+    window: Window,
+    ks: Sequence[int] = KS,
+    item_vectors: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Precision, recall, NDCG, MAP and hit rate at each k; coverage, novelty, diversity, popularity bias at max k.
+
+    Novelty is the mean self-information -log2(share of users who had the item); diversity the
+    intra-list diversity over `item_vectors` (aligned with train.items; None: co-purchase columns);
+    popularity bias the mean popularity percentile of recommended items (1.0 = only best sellers).
+    """
     top_k = max(ks)
     popularity = np.asarray((train.matrix > 0).sum(axis=0)).ravel().astype(np.float64)
     share = popularity / max(train.matrix.shape[0], 1)
     percentile = popularity.argsort().argsort() / max(len(popularity) - 1, 1)
+    units = item_unit_vectors(train, item_vectors) if rankings else np.zeros((0, 0))
     metrics: dict[str, list[float]] = {}
     recommended: set[str] = set()
-    novelty, bias = [], []
+    novelty, bias, diversity = [], [], []
     for user, relevant in window.truth.items():
-        ranked = [item for item, _ in model.recommend(user, top_k)]
+        ranked = rankings.get(user, [])[:top_k]
         recommended.update(ranked)
         for k in ks:
             hits = len(set(ranked[:k]) & relevant)
@@ -71,9 +113,11 @@ def evaluate(model: Recommender, train: InteractionMatrix, window: Window, ks: S
         columns = [train.item_index[i] for i in ranked]
         novelty.append(statistics.fmean(-math.log2(max(share[c], 1e-9)) for c in columns) if columns else 0.0)
         bias.append(statistics.fmean(percentile[c] for c in columns) if columns else 0.0)
+        diversity.append(intra_list_diversity(columns, units))
     result = {name: round(statistics.fmean(values), 4) for name, values in metrics.items()}
     result[f"coverage@{top_k}"] = round(len(recommended) / max(len(train.items), 1), 4)
     result[f"novelty@{top_k}"] = round(statistics.fmean(novelty), 3) if novelty else 0.0
+    result[f"diversity@{top_k}"] = round(statistics.fmean(diversity), 4) if diversity else 0.0
     result[f"popularity_percentile@{top_k}"] = round(statistics.fmean(bias), 4) if bias else 0.0
     result["users"] = len(window.truth)
     return result

@@ -126,6 +126,11 @@ class Settings:
         return self.models_dir / "catalog"
 
     @property
+    def recommender_file(self) -> Path:
+        """The served recommender models (one file, replaced atomically by `python -m recommender train`)."""
+        return self.models_dir / "recommender" / "bundle.pkl"
+
+    @property
     def action_server_url(self) -> str:
         """Where the Rasa server calls custom actions."""
         return f"http://{self.host}:{self.action_port}/webhook"
