@@ -6,13 +6,14 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell catalog store bench-store bench-search bench-recommender setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell catalog store recommender bench-store bench-search bench-recommender setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
 	@echo "make test   set up what is missing, then lint, type-check and run every test suite"
 	@echo "make setup  create environments, demo shop data, product index and trained model"
 	@echo "make train  retrain the Rasa model if its training data or config changed"
+	@echo "make recommender  retrain the product recommender on the shop database (served file swapped atomically)"
 	@echo "make shell  chat in the terminal (custom actions need \`make run\` in another terminal)"
 
 run:
@@ -24,6 +25,10 @@ shell: setup
 # the catalog's commands, e.g. make catalog ARGS="import export.csv --map title=Name"
 catalog:
 	$(IN_ACTIONS) python -m catalog $(ARGS)
+
+# retrain the recommender on the shop's orders and interactions; the running action server picks it up
+recommender:
+	$(IN_ACTIONS) python -m recommender train $(ARGS)
 
 # the store's operator commands, e.g. make store ARGS="stats" or ARGS="import online-retail file.csv.gz"
 store:
