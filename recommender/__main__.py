@@ -10,7 +10,7 @@ import time
 
 from recommender.artifact import ArtifactUnusable, load_bundle, save_bundle
 from recommender.bundle import BundleConfig, fit_bundle
-from recommender.shop_data import catalog_embeddings, shop_matrix
+from recommender.shop_data import catalog_embeddings, load_shop
 from settings import load_settings
 from store.database import ShopDatabase
 
@@ -32,13 +32,15 @@ def train(if_missing: bool) -> int:
     db = ShopDatabase(settings.shop_database_url)
     try:
         print("loading orders and interactions from the shop database", flush=True)
-        data = shop_matrix(db, now, config.half_life_days)
+        shop = load_shop(db)
     finally:
         db.dispose()
+    data = shop.matrix_at(now, config.half_life_days)
+    history = shop.labelled_windows(now, config.half_life_days)
     print(f"  {len(data.users)} users, {len(data.items)} products, {data.matrix.nnz} user-product pairs", flush=True)
     embeddings = catalog_embeddings(settings.catalog_index_dir)
     print(f"  {len(embeddings)} product embeddings from the search index", flush=True)
-    bundle = fit_bundle(data, embeddings, config, progress=lambda message: print(f"  {message}", flush=True))
+    bundle = fit_bundle(data, embeddings, config, lambda message: print(f"  {message}", flush=True), history)
     manifest = {
         "trained_at": now.isoformat(timespec="seconds"),
         "users": len(data.users),
@@ -48,6 +50,7 @@ def train(if_missing: bool) -> int:
         "embeddings": len(embeddings),
         "config": config.as_dict(),
         "fit_seconds": bundle.fit_seconds,
+        "ranker": "learned re-ranker" if bundle.reranked is not None else "weighted hybrid",
     }
     save_bundle(bundle, target, manifest)
     print(f"recommender trained in {time.perf_counter() - started:.1f} s and swapped in: {target}")

@@ -102,11 +102,11 @@ class RecommendationService:
             return self._popular(filters, k)
         session: Sequence[str] = [*context.session_items, *([context.product_id] if context.product_id else [])]
         user = customer_key(customer_id) if customer_id is not None else None
-        hybrid = bundle.hybrid
-        ranked = hybrid.recommend(user, k, filters=filters, session=session)
+        ranker = bundle.ranker
+        ranked = ranker.recommend(user, k, filters=filters, session=session)
         return [
-            Suggestion(item, hybrid.data.title(hybrid.data.item_index[item]), round(score, 4),
-                       hybrid.explain(user, item, session))
+            Suggestion(item, ranker.data.title(ranker.data.item_index[item]), round(score, 4),
+                       ranker.explain(user, item, session))
             for item, score in ranked
         ]  # fmt: skip
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
 
+from recommender.evaluation import Window, holdout
 from recommender.interactions import Event, InteractionMatrix, ItemInfo, build_matrix
 from store.database import ShopDatabase
 from store.models import Customer, Interaction, Order, OrderLine, Product
@@ -47,8 +49,41 @@ def shop_events(db: ShopDatabase) -> list[Event]:
     return events
 
 
-def shop_matrix(db: ShopDatabase, now: dt.datetime, half_life_days: float | None) -> InteractionMatrix:
-    """Every product of the shop as a column (new products too), customers' segments, item metadata."""
+@dataclass(frozen=True)
+class ShopSignal:
+    """Everything the recommender reads from the shop database, loaded once."""
+
+    events: list[Event]
+    segments: dict[str, str]
+    info: dict[str, ItemInfo]
+
+    def matrix_at(self, cutoff: dt.datetime, half_life_days: float | None) -> InteractionMatrix:
+        """The matrix of what happened before `cutoff`; every product of the shop is a column."""
+        return build_matrix(
+            (e for e in self.events if e.at < cutoff),
+            now=cutoff,
+            half_life_days=half_life_days,
+            items=sorted(self.info),
+            segments=self.segments,
+            info=self.info,
+        )
+
+    def labelled_windows(
+        self, now: dt.datetime, half_life_days: float | None, windows: int = 2, days: int = 30
+    ) -> list[tuple[InteractionMatrix, Window]]:
+        """For the re-ranker: the matrix before each of the last `windows` months, and what was bought after."""
+        out = []
+        for back in range(windows, 0, -1):
+            start = now - dt.timedelta(days=days * back)
+            end = start + dt.timedelta(days=days)
+            past = self.matrix_at(start, half_life_days)
+            later = [(e.user, e.item) for e in self.events if e.kind == "purchased" and start <= e.at < end]
+            out.append((past, holdout(past, later)))
+        return out
+
+
+def load_shop(db: ShopDatabase) -> ShopSignal:
+    """Events, customer segments and product metadata of the shop."""
     with db.transaction() as session:
         products = session.execute(select(Product.id, Product.title, Product.category, Product.price)).all()
         segments = {customer_key(cid): seg for cid, seg in session.execute(select(Customer.id, Customer.segment))}
@@ -58,9 +93,12 @@ def shop_matrix(db: ShopDatabase, now: dt.datetime, half_life_days: float | None
     events = shop_events(db)
     if not events:
         log.warning("no orders or interactions in the shop database: recommendations are popularity on the catalog")
-    return build_matrix(
-        events, now=now, half_life_days=half_life_days, items=sorted(info), segments=segments, info=info
-    )
+    return ShopSignal(events, segments, info)
+
+
+def shop_matrix(db: ShopDatabase, now: dt.datetime, half_life_days: float | None) -> InteractionMatrix:
+    """Every product of the shop as a column (new products too), customers' segments, item metadata."""
+    return load_shop(db).matrix_at(now, half_life_days)
 
 
 def catalog_embeddings(index_dir: Path) -> dict[str, np.ndarray]:

@@ -20,7 +20,7 @@ from catalog.products import save_products
 from recommender.artifact import load_bundle, save_bundle
 from recommender.bundle import fit_bundle
 from recommender.service import Context, RecommendationService
-from recommender.shop_data import shop_matrix
+from recommender.shop_data import load_shop
 from settings import PROJECT_ROOT
 from store.database import ShopDatabase
 from store.demo import DemoSize, generate_demo_shop
@@ -53,8 +53,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ShopDatabas
     catalog_file = root / "catalog.jsonl"
     save_products(catalog_file, CATALOG)
     bundle_file = root / "models" / "recommender" / "bundle.pkl"
-    data = shop_matrix(db, ANCHOR, 90.0)
-    save_bundle(fit_bundle(data, embeddings()), bundle_file, {"trained_at": "test"})
+    signal = load_shop(db)
+    history = signal.labelled_windows(ANCHOR, 90.0)
+    bundle = fit_bundle(signal.matrix_at(ANCHOR, 90.0), embeddings(), history=history)
+    assert bundle.reranked is not None  # the demo shop has enough history to learn the re-ranker
+    save_bundle(bundle, bundle_file, {"trained_at": "test"})
     yield db, catalog_file, bundle_file
     db.dispose()
 
@@ -167,6 +170,7 @@ def test_the_train_command_swaps_atomically(shop: tuple[ShopDatabase, Path, Path
     bundle, manifest = load_bundle(target)
     with db.transaction() as session:
         assert manifest["products"] == len(session.scalars(select(Product.id)).all())
+    assert manifest["ranker"] in {"learned re-ranker", "weighted hybrid"}
     assert "is present" in run_train(env, "--if-missing").stdout
     before = target.read_bytes()
     failed = run_train({**env, "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'nowhere' / 'shop.db'}"})
