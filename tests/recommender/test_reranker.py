@@ -52,7 +52,7 @@ def test_the_reranker_is_learned_and_follows_taste() -> None:
     assert len(top) == 5 and all(item.startswith("run") for item, _ in top)
     assert not {item for item, _ in top} & {data.items[c] for c in data.seen(runner)}
     assert bundle.ranker.explain(runner, top[0][0])
-    assert [item for item, _ in bundle.ranker.recommend(None, 3, session=["cook1"])][0].startswith("cook")
+    assert bundle.ranker.recommend(None, 3, session=["cook1"])[0][0].startswith("cook")
     assert len(bundle.ranker.recommend("stranger", 3)) == 3  # cold start: trending and best sellers
 
 
