@@ -362,11 +362,11 @@ def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
     names = sorted(results, key=lambda n: results[n]["ndcg@10"])
     figure, axes = plt.subplots(1, 4, figsize=(16, 4.5), sharey=True)
     for axis, metric in zip(axes, ("ndcg@10", "coverage@20", "novelty@20", "diversity@20"), strict=True):
-        colours = ["tab:orange" if n == "hybrid" else "tab:blue" for n in names]
+        colours = ["tab:orange" if n in ("hybrid", "reranked") else "tab:blue" for n in names]
         axis.barh(names, [results[n][metric] for n in names], color=colours)
         axis.set_title(metric)
         axis.grid(axis="x", alpha=0.3)
-    figure.suptitle("UCI Online Retail, test window 2011-08 (tuned on 2011-07)")
+    figure.suptitle("UCI Online Retail, test window 2011-08 (tuned on 2011-05 to 2011-07; hybrids in orange)")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
