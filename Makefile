@@ -57,7 +57,7 @@ test-rasa-runtime:
 	$(IN_RASA) python -m pytest tests/rasa_runtime
 
 validate:
-	$(IN_RASA) rasa data validate --fail-on-warnings
+	$(IN_RASA) python -m bot.validate
 
 test-stories:
 	$(IN_RASA) sh -c 'rasa test core --model "$$RASA_MODEL_FILE" --stories tests/stories \

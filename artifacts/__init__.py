@@ -12,12 +12,12 @@ from typing import Any
 
 
 def fingerprint_files(paths: Iterable[Path], extra: Iterable[str] = (), root: Path | None = None) -> str:
-    """Hash of the files' names and contents (folders are walked), plus extra strings."""
+    """Hash of the files' names and contents (folders are walked, bytecode caches skipped), plus extra strings."""
     digest = hashlib.sha256()
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.is_file())
+            files.extend(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         elif path.is_file():
             files.append(path)
         else:

@@ -82,8 +82,10 @@ def service_environment(settings: Settings, extra: dict[str, str] | None = None)
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:
-    """Environment of Rasa processes: the service environment plus the features model's folder."""
-    return service_environment(settings, {"MINILM_MODEL_DIR": minilm_model_dir()})
+    """Environment of Rasa processes: the service environment plus the features model's folder and the catalog."""
+    return service_environment(
+        settings, {"MINILM_MODEL_DIR": minilm_model_dir(), "SHOP_CATALOG_FILE": str(settings.catalog_file)}
+    )
 
 
 def setup(settings: Settings, train: bool = True) -> None:
@@ -115,7 +117,7 @@ def setup(settings: Settings, train: bool = True) -> None:
 def ensure_model(settings: Settings) -> None:
     """Train the Rasa model if it is missing, corrupt or older than its inputs."""
     env = rasa_environment(settings)
-    fingerprint = training_fingerprint(env["MINILM_MODEL_DIR"], RASA.lock_file)
+    fingerprint = training_fingerprint(env["MINILM_MODEL_DIR"], RASA.lock_file, catalog_file=settings.catalog_file)
     reason = needs_training(settings, fingerprint)
     if reason is None:
         print(f"==> Rasa model is current ({settings.rasa_model_file})", flush=True)

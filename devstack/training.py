@@ -19,17 +19,24 @@ from artifacts import fingerprint_files, read_manifest, write_manifest
 from settings import PROJECT_ROOT, Settings
 
 MANIFEST = "manifest.json"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+# bot/ holds our pipeline components and the sentiment examples they learn from
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot")
 
 
 class TrainingFailed(RuntimeError):
     """`rasa train` did not produce a model; the previous model (if any) is still in service."""
 
 
-def training_fingerprint(minilm_dir: str, rasa_lock: Path, root: Path = PROJECT_ROOT) -> str:
-    """What decides the trained model: training data, domain, config, features model and Rasa pins."""
+def training_fingerprint(
+    minilm_dir: str, rasa_lock: Path, root: Path = PROJECT_ROOT, catalog_file: Path | None = None
+) -> str:
+    """What decides the trained model: training data, domain, config, our components, the features
+    model, the Rasa pins and the catalog (its vocabulary becomes entity patterns)."""
+    catalog = fingerprint_files([catalog_file]) if catalog_file else "none"
     return fingerprint_files(
-        [root / name for name in TRAINING_INPUTS] + [rasa_lock], extra=[f"minilm {minilm_dir}"], root=root
+        [root / name for name in TRAINING_INPUTS] + [rasa_lock],
+        extra=[f"minilm {minilm_dir}", f"catalog {catalog}"],
+        root=root,
     )
 
 

@@ -25,7 +25,7 @@ from devstack.processes import ensure_port_free, free_port
 from settings import PROJECT_ROOT
 from tests.e2e.conftest import RunningStack
 
-FALLBACK = "Sorry, I didn't understand that."
+FALLBACK = "Sorry, I'm not sure I understood."
 
 
 def post_json(url: str, payload: dict[str, Any]) -> Any:
@@ -86,7 +86,7 @@ def test_vertical_slice_over_rest(stack: RunningStack) -> None:
     (fallback,) = say_rest(stack, sender, "asdkjh qwpoe zzxv")
     assert fallback.startswith(FALLBACK)
 
-    assert say_rest(stack, sender, "thanks!") == ["You're welcome! Anything else I can help you find?"]
+    assert say_rest(stack, sender, "thanks!") == ["You're welcome! Anything else I can help you with?"]
     assert say_rest(stack, sender, "bye") == ["Goodbye, and thanks for visiting the shop!"]
 
 
@@ -139,6 +139,59 @@ def test_http_api_requires_the_token_and_shows_the_custom_action(stack: RunningS
     assert "action_search_products" in [e.get("name") for e in events if e["event"] == "action"]
     bot_texts = [e["text"] for e in events if e["event"] == "bot"]
     assert any("Running Shoes" in text for text in bot_texts)
+
+
+def test_sentiment_reaches_the_tracker_and_the_slots(stack: RunningStack) -> None:
+    sender = f"mood-{uuid.uuid4().hex[:8]}"
+    say_rest(stack, sender, "this is the THIRD time I ask, where is my parcel???")
+    status, body = get(f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.token}")
+    assert status == 200
+    tracker = json.loads(body)
+    user = next(e for e in tracker["events"] if e["event"] == "user")
+    assert user["parse_data"]["sentiment"]["label"] == "negative"
+    assert tracker["slots"]["sentiment"] == "negative"
+    assert "repeated_request" in tracker["slots"]["frustration"]
+    say_rest(stack, sender, "thanks, that's lovely")
+    status, body = get(f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.token}")
+    assert json.loads(body)["slots"]["sentiment"] == "positive"
+
+
+def post_raw(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "a" * 10_000,
+        "😀😀😀",
+        "こんにちは мир",
+        "\x00\x07\x1b[2J",
+        "/restart",
+        '/order_status{"order_id": "x"}',
+    ],
+)
+def test_bad_messages_get_an_answer_not_an_error(stack: RunningStack, message: str) -> None:
+    sender = f"bad-{uuid.uuid4().hex[:8]}"
+    status, body = post_raw(
+        f"{stack.rasa_url}/webhooks/rest/webhook", json.dumps({"sender": sender, "message": message}).encode()
+    )
+    assert status == 200, body
+    assert isinstance(json.loads(body), list)
+    assert say_rest(stack, sender, "hello")[0].startswith("Hi!")  # the conversation goes on
+
+
+def test_invalid_utf8_is_refused_cleanly(stack: RunningStack) -> None:
+    body = b'{"sender": "utf8-test", "message": "caf\xe9 \xff\xfe"}'
+    status, _ = post_raw(f"{stack.rasa_url}/webhooks/rest/webhook", body)
+    assert status < 500
 
 
 def test_conversations_are_kept_in_the_sqlite_tracker_store(stack: RunningStack) -> None:

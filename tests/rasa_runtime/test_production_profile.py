@@ -50,7 +50,7 @@ def test_postgres_tracker_store_keeps_a_conversation(production_environment: Non
         sender,
         [
             ActionExecuted("action_listen"),
-            UserUttered("do you sell running shoes?", {"name": "ask_product", "confidence": 0.9}),
+            UserUttered("do you sell running shoes?", {"name": "product_search", "confidence": 0.9}),
             ActionExecuted("action_search_products"),
         ],
     )

@@ -17,7 +17,7 @@ from catalog.products import save_products
 
 def customer_says(text: str, product: str | None = None) -> Tracker:
     entities = [{"entity": "product", "value": product}] if product else []
-    message = {"text": text, "intent": {"name": "ask_product", "confidence": 0.97}, "entities": entities}
+    message = {"text": text, "intent": {"name": "product_search", "confidence": 0.97}, "entities": entities}
     return Tracker("customer-1", {}, message, [], False, None, {}, "action_listen")
 
 

@@ -1,0 +1,241 @@
+"""Sentiment on every message: negative / neutral / positive with a score, and frustration signals.
+
+The classifier is a multinomial logistic regression on the MiniLM features the pipeline already
+computes (the sentence vector and the mean of the token vectors). It is trained at `rasa train`
+time from our labelled examples (`training_file`, plus optional corpora given by path in
+`extra_training_files`) and persisted inside the Rasa model as plain arrays.
+
+Frustration signals come from the text itself: shouting, repeated punctuation, profanity,
+"third time I ask", threats to leave. The result is added to the parse output as `sentiment`
+({"label", "score", "scores", "frustration"}); the action server copies it into slots.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+LABELS = ("negative", "neutral", "positive")
+SENTIMENT = "sentiment"
+WEIGHTS_FILE = "sentiment.npz"
+
+PROFANITY = re.compile(
+    r"\b(damn|dammit|crap|crappy|wtf|ffs|bloody|hell|shit\w*|bs|fuck\w*|f\*+k\w*|piss(ed)?|bollocks|arse|ass|"
+    r"sucks?|rubbish)\b",
+    re.IGNORECASE,
+)
+REPEATED_REQUEST = re.compile(
+    r"\b((second|2nd|third|3rd|fourth|4th|fifth|5th|\w+teenth|hundredth|umpteenth) time|"
+    r"(asked|told|written|emailed|called|messaged) (you )?(\w+ )?(times|twice|again)|"
+    r"again and again|(still|yet) (no|not|nothing|waiting)|keep (asking|telling|writing|waiting)|"
+    r"how many times)\b",
+    re.IGNORECASE,
+)
+THREAT_TO_LEAVE = re.compile(
+    r"\b(never (shop|order|buy|use|come)\w*|(close|delete|cancel) my account|take my (business|money) elsewhere|"
+    r"(last|final) time i (shop|order|buy)\w*|shop(ping)? (somewhere|elsewhere)|go(ing)? to (a )?competitors?|"
+    r"(leave|report you|report this|chargeback|bad review|trading standards|my lawyer|sue you))\b",
+    re.IGNORECASE,
+)
+REPEATED_PUNCTUATION = re.compile(r"[!?]{2,}")
+LETTERS = re.compile(r"[A-Za-z]{3,}")
+
+
+def frustration_signals(text: str) -> list[str]:
+    """Which frustration signals the text shows (empty when none)."""
+    signals = []
+    words = LETTERS.findall(text)
+    if len(words) >= 2 and sum(w.isupper() for w in words) / len(words) >= 0.6:
+        signals.append("shouting")
+    if REPEATED_PUNCTUATION.search(text):
+        signals.append("repeated_punctuation")
+    if PROFANITY.search(text):
+        signals.append("profanity")
+    if REPEATED_REQUEST.search(text):
+        signals.append("repeated_request")
+    if THREAT_TO_LEAVE.search(text):
+        signals.append("threat_to_leave")
+    return signals
+
+
+def read_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, label) pairs of a labelled file.
+
+    `.yml`: our format ({"examples": [{"text", "label"}]}). `.tsv`: a GoEmotions "group" split
+    (text, label ids, id; ids named in labels.txt beside it); only single-label negative,
+    neutral or positive rows are kept.
+    """
+    if path.suffix == ".tsv":
+        names = (path.parent / "labels.txt").read_text(encoding="utf-8").split()
+        pairs = []
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if len(row) < 2 or "," in row[1] or not row[1].strip().isdigit():
+                    continue
+                label = names[int(row[1])]
+                if label in LABELS:
+                    pairs.append((row[0], label))
+        return pairs
+    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    pairs = [(str(e["text"]), str(e["label"])) for e in content.get("examples", [])]
+    bad = sorted({label for _, label in pairs if label not in LABELS})
+    if bad:
+        raise ValueError(f"{path}: unknown sentiment labels {bad}; use {', '.join(LABELS)}")
+    return pairs
+
+
+def sentence_vector(message: Message) -> np.ndarray | None:
+    """The message's MiniLM sentence vector next to the mean of its token vectors."""
+    sequence, sentence = message.get_dense_features(TEXT)
+    if sequence is None or sentence is None:
+        return None
+    return np.concatenate([np.asarray(sentence.features).ravel(), np.asarray(sequence.features).mean(axis=0)])
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
+class SentimentAnalyzer(GraphComponent):
+    """Adds `sentiment` to every parsed message."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Where the labelled examples are, the features model (as the pipeline's), regularisation."""
+        return {
+            "training_file": "bot/sentiment_data/train.yml",
+            "extra_training_files": [],
+            "model_weights": None,
+            "regularization": 1.0,
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrain when a labelled file changes (Rasa does not see them as training data)."""
+        digest = hashlib.sha256()
+        for name in [config.get("training_file"), *(config.get("extra_training_files") or [])]:
+            path = Path(str(name))
+            digest.update(str(name).encode())
+            digest.update(path.read_bytes() if path.is_file() else b"missing")
+        return digest.hexdigest()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        weights: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._execution_context = execution_context
+        self._weights = weights
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentimentAnalyzer:
+        """A new, untrained component."""
+        return cls(config, model_storage, resource, execution_context)
+
+    def _featurize(self, texts: list[str]) -> np.ndarray:
+        """MiniLM features of texts, made exactly as in the pipeline (whitespace tokens, LM featurizer)."""
+        messages = [Message(data={TEXT: text}) for text in texts]
+        tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+        tokenizer.process(messages)
+        lm_config = {
+            **LanguageModelFeaturizer.get_default_config(),
+            "model_name": "bert",
+            "model_weights": self._config["model_weights"],
+        }
+        featurizer = LanguageModelFeaturizer(lm_config, self._execution_context)
+        vectors = []
+        for start in range(0, len(messages), 64):
+            batch = featurizer.process(messages[start : start + 64])
+            vectors += [sentence_vector(m) for m in batch]
+        keep = [v for v in vectors if v is not None]
+        return np.stack(keep)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the classifier on the labelled examples."""
+        from sklearn.linear_model import LogisticRegression
+
+        files = [Path(self._config["training_file"]), *map(Path, self._config.get("extra_training_files") or [])]
+        pairs = [pair for path in files for pair in read_examples(path)]
+        if not pairs:
+            raise ValueError(f"SentimentAnalyzer has no labelled examples in {', '.join(map(str, files))}")
+        texts = [text for text, _ in pairs]
+        labels = np.asarray([LABELS.index(label) for _, label in pairs])
+        features = self._featurize(texts)
+        classifier = LogisticRegression(C=float(self._config["regularization"]), max_iter=3000, class_weight="balanced")
+        classifier.fit(features, labels)
+        weights = {"coef": classifier.coef_, "intercept": classifier.intercept_, "classes": classifier.classes_}
+        logger.info("sentiment classifier trained on %d labelled examples", len(pairs))
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(directory / WEIGHTS_FILE, **weights)
+        self._weights = weights
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentimentAnalyzer:
+        """The trained component."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                stored = np.load(directory / WEIGHTS_FILE)
+                weights = {name: np.asarray(stored[name]) for name in ("coef", "intercept", "classes")}
+        except (ValueError, OSError) as error:
+            logger.error("sentiment classifier unreadable (%s): every message will be neutral", error)
+            weights = None
+        return cls(config, model_storage, resource, execution_context, weights)
+
+    def scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Probability of each label for one feature vector."""
+        assert self._weights is not None
+        logits = self._weights["coef"] @ vector + self._weights["intercept"]
+        logits = logits - logits.max()
+        probabilities = np.exp(logits) / np.exp(logits).sum()
+        return {LABELS[int(c)]: float(p) for c, p in zip(self._weights["classes"], probabilities, strict=False)}
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Annotate each message with its sentiment and frustration signals."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            vector = sentence_vector(message) if self._weights is not None and text.strip() else None
+            scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0} if vector is None else self.scores(vector)
+            label = max(scores, key=lambda name: scores[name])
+            result = {
+                "label": label,
+                "score": round(scores[label], 4),
+                "scores": {name: round(value, 4) for name, value in scores.items()},
+                "frustration": frustration_signals(text),
+            }
+            message.set(SENTIMENT, result, add_to_output=True)
+        return messages
