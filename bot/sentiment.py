@@ -159,8 +159,9 @@ class SentimentAnalyzer(GraphComponent):
         """A new, untrained component."""
         return cls(config, model_storage, resource, execution_context)
 
-    def _featurize(self, texts: list[str]) -> np.ndarray:
-        """MiniLM features of texts, made exactly as in the pipeline (whitespace tokens, LM featurizer)."""
+    def featurize(self, texts: list[str]) -> list[np.ndarray | None]:
+        """MiniLM features of texts, made exactly as in the pipeline (whitespace tokens, LM featurizer);
+        None for a text without tokens."""
         messages = [Message(data={TEXT: text}) for text in texts]
         tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
         tokenizer.process(messages)
@@ -170,12 +171,11 @@ class SentimentAnalyzer(GraphComponent):
             "model_weights": self._config["model_weights"],
         }
         featurizer = LanguageModelFeaturizer(lm_config, self._execution_context)
-        vectors = []
+        vectors: list[np.ndarray | None] = []
         for start in range(0, len(messages), 64):
             batch = featurizer.process(messages[start : start + 64])
             vectors += [sentence_vector(m) for m in batch]
-        keep = [v for v in vectors if v is not None]
-        return np.stack(keep)
+        return vectors
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the classifier on the labelled examples."""
@@ -185,9 +185,10 @@ class SentimentAnalyzer(GraphComponent):
         pairs = [pair for path in files for pair in read_examples(path)]
         if not pairs:
             raise ValueError(f"SentimentAnalyzer has no labelled examples in {', '.join(map(str, files))}")
-        texts = [text for text, _ in pairs]
-        labels = np.asarray([LABELS.index(label) for _, label in pairs])
-        features = self._featurize(texts)
+        vectors = self.featurize([text for text, _ in pairs])
+        kept = [(vector, label) for vector, (_, label) in zip(vectors, pairs, strict=True) if vector is not None]
+        features = np.stack([vector for vector, _ in kept])
+        labels = np.asarray([LABELS.index(label) for _, label in kept])
         classifier = LogisticRegression(C=float(self._config["regularization"]), max_iter=3000, class_weight="balanced")
         classifier.fit(features, labels)
         weights = {"coef": classifier.coef_, "intercept": classifier.intercept_, "classes": classifier.classes_}
@@ -215,6 +216,11 @@ class SentimentAnalyzer(GraphComponent):
             logger.error("sentiment classifier unreadable (%s): every message will be neutral", error)
             weights = None
         return cls(config, model_storage, resource, execution_context, weights)
+
+    def predict(self, texts: list[str]) -> list[dict[str, float]]:
+        """Label probabilities for texts (featurized here; used by the benchmark)."""
+        neutral = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+        return [neutral if vector is None else self.scores(vector) for vector in self.featurize(texts)]
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Probability of each label for one feature vector."""

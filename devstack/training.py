@@ -7,6 +7,7 @@ run therefore leaves the previous model in place, and a missing or corrupt model
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,9 @@ def training_fingerprint(
 ) -> str:
     """What decides the trained model: training data, domain, config, our components, the features
     model, the Rasa pins and the catalog (its vocabulary becomes entity patterns)."""
-    catalog = fingerprint_files([catalog_file]) if catalog_file else "none"
+    catalog = "none"
+    if catalog_file is not None:  # by content: the same catalog in another data folder is the same model
+        catalog = hashlib.sha256(catalog_file.read_bytes()).hexdigest() if catalog_file.is_file() else "missing"
     return fingerprint_files(
         [root / name for name in TRAINING_INPUTS] + [rasa_lock],
         extra=[f"minilm {minilm_dir}", f"catalog {catalog}"],

@@ -54,7 +54,7 @@ def test_missing_corrupt_stale_and_current_models(settings: Settings) -> None:
 
 
 def test_fingerprint_follows_training_data(tmp_path: Path) -> None:
-    for name in ("config.yml", "domain.yml", "data/nlu.yml"):
+    for name in ("config.yml", "domain.yml", "data/nlu.yml", "bot/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(f"# {name}\n")
     lock = tmp_path / "rasa.lock"
@@ -62,7 +62,24 @@ def test_fingerprint_follows_training_data(tmp_path: Path) -> None:
     before = training_fingerprint("/models/minilm", lock, root=tmp_path)
     assert training_fingerprint("/models/minilm", lock, root=tmp_path) == before
     (tmp_path / "data" / "nlu.yml").write_text("# changed\n")
-    assert training_fingerprint("/models/minilm", lock, root=tmp_path) != before
+    changed = training_fingerprint("/models/minilm", lock, root=tmp_path)
+    assert changed != before
+    (tmp_path / "bot" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "bot" / "__pycache__" / "x.pyc").write_bytes(b"bytecode")
+    assert training_fingerprint("/models/minilm", lock, root=tmp_path) == changed  # caches do not count
+    (tmp_path / "bot" / "component.py").write_text("# our NLU component\n")
+    with_code = training_fingerprint("/models/minilm", lock, root=tmp_path)
+    assert with_code != changed
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text('{"id": "P1"}\n')
+    with_catalog = training_fingerprint("/models/minilm", lock, root=tmp_path, catalog_file=catalog)
+    assert with_catalog != with_code
+    elsewhere = tmp_path / "other-data-folder" / "catalog.jsonl"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text('{"id": "P1"}\n')
+    assert training_fingerprint("/models/minilm", lock, root=tmp_path, catalog_file=elsewhere) == with_catalog
+    catalog.write_text('{"id": "P2"}\n')  # the catalog's words become entity patterns
+    assert training_fingerprint("/models/minilm", lock, root=tmp_path, catalog_file=catalog) != with_catalog
 
 
 def test_successful_training_swaps_the_model_and_records_the_fingerprint(settings: Settings) -> None:

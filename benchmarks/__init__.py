@@ -1,0 +1,1 @@
+"""Benchmarks that span the product rather than one package (`make bench-nlu` runs in the Rasa runtime)."""

@@ -1,0 +1,461 @@
+"""`make bench-nlu`: how well and how fast the assistant understands, each figure next to a baseline.
+
+1. Our data, k-fold cross-validation: intent macro-F1 (retrieval intents as their full
+   `faq/...` keys), entity F1 (type and span; relaxed = overlapping span), the top confusions;
+   baseline: TF-IDF (words and character n-grams) with logistic regression on the same folds.
+2. CLINC150 (../shared/data/clinc150): the pipeline trained on the 15,000 in-scope training
+   sentences; the fallback threshold chosen on the validation split (in-scope and out-of-scope);
+   test in-scope accuracy, out-of-scope recall and precision, training time; same baseline.
+3. Sentiment on GoEmotions' group test split (../shared/data/goemotions) and on our held-out shop
+   messages: negative-vs-positive and 3-class macro-F1 of the component trained on our examples,
+   and on ours plus GoEmotions' training split, next to VADER (lexicon baseline).
+4. Parse latency of the trained assistant, one message at a time: p50/p95, next to the MiniLM
+   featurizer alone; and the full model's last training time.
+
+Figures go to reports/nlu.json. Sections: --only cv,clinc,sentiment,latency. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared" / "data"
+REPORTS = Path(os.environ.get("SHOP_REPORTS_DIR", PROJECT_ROOT / "reports"))
+LABELS = ("negative", "neutral", "positive")
+
+
+def macro_f1(gold: list[str], predicted: list[str], labels: list[str] | None = None) -> float:
+    """Unweighted mean of per-label F1 (labels: the gold labels unless given)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold, predicted, labels=labels or sorted(set(gold)), average="macro", zero_division=0))
+
+
+def tfidf_baseline(train_texts: list[str], train_labels: list[str]) -> Callable[[list[str]], list[tuple[str, float]]]:
+    """Words and character n-grams, TF-IDF, logistic regression: (label, probability) per text."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2)
+    features = hstack([words.fit_transform(train_texts), chars.fit_transform(train_texts)]).tocsr()
+    model = LogisticRegression(C=10.0, max_iter=3000).fit(features, train_labels)
+
+    def predict(texts: list[str]) -> list[tuple[str, float]]:
+        probabilities = model.predict_proba(hstack([words.transform(texts), chars.transform(texts)]).tocsr())
+        best = probabilities.argmax(axis=1)
+        return [(str(model.classes_[i]), float(p[i])) for i, p in zip(best, probabilities, strict=True)]
+
+    return predict
+
+
+# ---------------------------------------------------------------------------------------------- Rasa helpers
+
+
+def nlu_config(
+    config_file: Path, drop: frozenset[str] = frozenset(), overrides: dict[str, dict[str, Any]] | None = None
+) -> Path:
+    """A copy of config.yml without the policies (and without the named components), in a temp file."""
+    text = config_file.read_text(encoding="utf-8")
+    for variable in ("MINILM_MODEL_DIR", "SHOP_CATALOG_FILE"):
+        text = text.replace("${" + variable + "}", os.environ.get(variable, ""))
+    config = yaml.safe_load(text)
+    config["pipeline"] = [c for c in config["pipeline"] if c["name"] not in drop]
+    for component in config["pipeline"]:
+        component.update((overrides or {}).get(component["name"], {}))
+    config["policies"] = []
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
+        yaml.safe_dump(config, handle)
+    return Path(handle.name)
+
+
+def train_nlu(config: Path, data_file: Path, out: Path) -> tuple[str, float]:
+    """Train an NLU model; returns its path and the seconds it took."""
+    import rasa.model_training
+
+    started = time.perf_counter()
+    model = rasa.model_training.train_nlu(str(config), str(data_file), str(out))
+    if not model:
+        raise RuntimeError(f"training on {data_file} produced no model")
+    return model, time.perf_counter() - started
+
+
+def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
+    """Parse every text with a loaded model."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+
+    async def run() -> list[dict[str, Any]]:
+        return [await agent.parse_message(text) for text in texts]
+
+    return asyncio.run(run())
+
+
+def full_intent(parse: dict[str, Any]) -> str:
+    """The predicted intent, with the response key for retrieval intents (faq/shipping_policy)."""
+    name = str((parse.get("intent") or {}).get("name"))
+    selector = (parse.get("response_selector") or {}).get(name)
+    if selector:
+        return str(selector["response"].get("intent_response_key") or name)
+    return name
+
+
+# ---------------------------------------------------------------------------------------------- 1. our data
+
+
+def cross_validation(folds: int, out: Path) -> dict[str, Any]:
+    """k-fold CV of the whole NLU pipeline on our training data, and the baseline on the same folds."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold
+
+    data = load_data(str(PROJECT_ROOT / "data"))
+    examples = list(data.intent_examples)
+    labels = [m.get_full_intent() for m in examples]
+    config = nlu_config(PROJECT_ROOT / "config.yml")
+    gold, ours, base = [], [], []
+    gold_entities: list[set[tuple[str, int, int]]] = []
+    our_entities: list[set[tuple[str, int, int]]] = []
+    seconds = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
+    for fold, (train_idx, test_idx) in enumerate(splitter.split(examples, labels), start=1):
+        train = TrainingData([examples[i] for i in train_idx], responses=data.responses)
+        test = [examples[i] for i in test_idx]
+        data_file = out / f"fold{fold}.yml"
+        RasaYAMLWriter().dump(data_file, train)
+        print(f"  fold {fold}/{folds}: training on {len(train_idx)} examples", flush=True)
+        model, took = train_nlu(config, data_file, out / f"fold{fold}")
+        seconds.append(took)
+        parses = parse_all(model, [m.get("text") for m in test])
+        gold += [m.get_full_intent() for m in test]
+        ours += [full_intent(p) for p in parses]
+        for message, parse in zip(test, parses, strict=True):
+            gold_entities.append({(e["entity"], e["start"], e["end"]) for e in message.get("entities") or []})
+            our_entities.append({(e["entity"], e["start"], e["end"]) for e in parse.get("entities") or []})
+        baseline = tfidf_baseline([examples[i].get("text") for i in train_idx], [labels[i] for i in train_idx])
+        base += [label for label, _ in baseline([m.get("text") for m in test])]
+        print(
+            f"    intent accuracy so far {np.mean([g == o for g, o in zip(gold, ours, strict=True)]):.3f}", flush=True
+        )
+    strict = entity_f1(gold_entities, our_entities, relaxed=False)
+    relaxed = entity_f1(gold_entities, our_entities, relaxed=True)
+    confusions = Counter((g, o) for g, o in zip(gold, ours, strict=True) if g != o).most_common(10)
+    return {
+        "folds": folds,
+        "examples": len(examples),
+        "intents": len(set(labels)),
+        "intent_macro_f1": round(macro_f1(gold, ours), 4),
+        "intent_accuracy": round(float(np.mean([g == o for g, o in zip(gold, ours, strict=True)])), 4),
+        "baseline_tfidf_macro_f1": round(macro_f1(gold, base), 4),
+        "entity_f1_strict": strict,
+        "entity_f1_relaxed": relaxed,
+        "top_confusions": [{"gold": g, "predicted": o, "count": n} for (g, o), n in confusions],
+        "training_seconds_per_fold": round(statistics.fmean(seconds), 1),
+    }
+
+
+def entity_f1(gold: list[set[tuple[str, int, int]]], found: list[set[tuple[str, int, int]]], relaxed: bool) -> float:
+    """Micro F1 of entities: same type and span (relaxed: same type, overlapping span)."""
+    true_positive = false_positive = false_negative = 0
+    for expected, predicted in zip(gold, found, strict=True):
+
+        def matches(a: tuple[str, int, int], pool: set[tuple[str, int, int]]) -> bool:
+            if not relaxed:
+                return a in pool
+            return any(a[0] == b[0] and a[1] < b[2] and b[1] < a[2] for b in pool)
+
+        true_positive += sum(matches(p, expected) for p in predicted)
+        false_positive += sum(not matches(p, expected) for p in predicted)
+        false_negative += sum(not matches(e, predicted) for e in expected)
+    precision = true_positive / max(true_positive + false_positive, 1)
+    recall = true_positive / max(true_positive + false_negative, 1)
+    return round(2 * precision * recall / max(precision + recall, 1e-9), 4)
+
+
+# ---------------------------------------------------------------------------------------------- 2. CLINC150
+
+
+def choose_threshold(confidences: list[float], correct: list[bool], is_oos: list[bool]) -> float:
+    """The confidence threshold with the best validation accuracy, out-of-scope counted as a class."""
+    best, best_accuracy = 0.0, -1.0
+    for threshold in np.arange(0.0, 1.0, 0.01):
+        hits = [
+            (oos and conf < threshold) or (not oos and conf >= threshold and ok)
+            for conf, ok, oos in zip(confidences, correct, is_oos, strict=True)
+        ]
+        accuracy = float(np.mean(hits))
+        if accuracy > best_accuracy:
+            best, best_accuracy = float(threshold), accuracy
+    return round(best, 2)
+
+
+def oos_figures(
+    confidences: list[float], correct: list[bool], is_oos: list[bool], threshold: float
+) -> dict[str, float]:
+    """In-scope accuracy, out-of-scope recall and precision at a threshold."""
+    rejected = [conf < threshold for conf in confidences]
+    in_scope = [ok and not rej for ok, rej, oos in zip(correct, rejected, is_oos, strict=True) if not oos]
+    oos_hits = [rej for rej, oos in zip(rejected, is_oos, strict=True) if oos]
+    true_rejections = sum(rej and oos for rej, oos in zip(rejected, is_oos, strict=True))
+    return {
+        "in_scope_accuracy": round(float(np.mean(in_scope)), 4),
+        "oos_recall": round(float(np.mean(oos_hits)), 4),
+        "oos_precision": round(true_rejections / max(sum(rejected), 1), 4),
+        "threshold": threshold,
+    }
+
+
+def clinc(out: Path, epochs: int) -> dict[str, Any]:
+    """The pipeline and the baseline on CLINC150 (full): trained on in-scope train, threshold on validation."""
+    data = json.loads((SHARED / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+    lines = ['version: "3.1"', "nlu:"]
+    by_intent: dict[str, list[str]] = {}
+    for text, intent in data["train"]:
+        by_intent.setdefault(intent, []).append(text)
+    for intent, texts in sorted(by_intent.items()):
+        lines.append(f"- intent: {intent}\n  examples: |")
+        lines += [f"    - {' '.join(t.split())}" for t in texts]
+    data_file = out / "clinc_train.yml"
+    data_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = nlu_config(
+        PROJECT_ROOT / "config.yml",
+        drop=frozenset({"bot.sentiment.SentimentAnalyzer", "bot.shop_entities.ShopEntityExtractor", "ResponseSelector",
+              "bot.unknown_words.UnknownWordsFallback", "FallbackClassifier", "EntitySynonymMapper",
+              "bot.input_guard.InputGuard"}),
+        overrides={"DIETClassifier": {"entity_recognition": False, "epochs": epochs}},
+    )  # fmt: skip
+    print(f"  training on {len(data['train'])} CLINC150 sentences ({epochs} epochs)", flush=True)
+    model, seconds = train_nlu(config, data_file, out / "clinc")
+
+    def ours(texts: list[str]) -> list[tuple[str, float]]:
+        return [(str(p["intent"]["name"]), float(p["intent"]["confidence"])) for p in parse_all(model, texts)]
+
+    def with_threshold(predict: Callable[[list[str]], list[tuple[str, float]]]) -> dict[str, Any]:
+        val = data["val"] + data["oos_val"]
+        test = data["test"] + data["oos_test"]
+        val_pred, test_pred = predict([t for t, _ in val]), predict([t for t, _ in test])
+        threshold = choose_threshold(
+            [c for _, c in val_pred],
+            [p == g for (p, _), (_, g) in zip(val_pred, val, strict=True)],
+            [g == "oos" for _, g in val],
+        )
+        return oos_figures(
+            [c for _, c in test_pred],
+            [p == g for (p, _), (_, g) in zip(test_pred, test, strict=True)],
+            [g == "oos" for _, g in test],
+            threshold,
+        )
+
+    print("  evaluating on validation and test", flush=True)
+    started = time.perf_counter()
+    baseline = tfidf_baseline([t for t, _ in data["train"]], [i for _, i in data["train"]])
+    baseline_seconds = time.perf_counter() - started
+    return {
+        "train_sentences": len(data["train"]),
+        "test": f"{len(data['test'])} in-scope + {len(data['oos_test'])} out-of-scope",
+        "pipeline": {**with_threshold(ours), "training_seconds": round(seconds, 1), "epochs": epochs},
+        "baseline_tfidf": {**with_threshold(baseline), "training_seconds": round(baseline_seconds, 1)},
+    }
+
+
+# ---------------------------------------------------------------------------------------------- 3. sentiment
+
+
+def goemotions(split: str, limit: int | None = None) -> list[tuple[str, str]]:
+    """Single-label negative / neutral / positive rows of a GoEmotions group split."""
+    from bot.sentiment import read_examples
+
+    pairs = read_examples(SHARED / "goemotions" / "group" / f"{split}.tsv")
+    if limit and len(pairs) > limit:
+        pairs = random.Random(7).sample(pairs, limit)
+    return pairs
+
+
+def sentiment_component(out: Path, extra: list[str]) -> Any:
+    """A SentimentAnalyzer trained like `rasa train` does, on our examples (plus extra files)."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.sentiment import SentimentAnalyzer
+
+    storage_dir = Path(tempfile.mkdtemp(dir=out))
+    config = {
+        **SentimentAnalyzer.get_default_config(),
+        "training_file": str(PROJECT_ROOT / "bot" / "sentiment_data" / "train.yml"),
+        "extra_training_files": extra,
+        "model_weights": os.environ["MINILM_MODEL_DIR"],
+    }
+    context = ExecutionContext(GraphSchema({}), "bench")
+    component = SentimentAnalyzer.create(config, LocalModelStorage(storage_dir), Resource("sentiment"), context)
+    component.train(TrainingData())
+    return component
+
+
+def sentiment_scores(gold: list[str], predicted_scores: list[dict[str, float]]) -> dict[str, float]:
+    """3-class macro-F1, and negative-vs-positive macro-F1 on the non-neutral examples (argmax of the two)."""
+    three = [max(s, key=lambda k: s[k]) for s in predicted_scores]
+    polar = [(g, "negative" if s["negative"] >= s["positive"] else "positive")
+             for g, s in zip(gold, predicted_scores, strict=True) if g != "neutral"]  # fmt: skip
+    return {
+        "negative_vs_positive_macro_f1": round(macro_f1([g for g, _ in polar], [p for _, p in polar]), 4),
+        "three_class_macro_f1": round(macro_f1(gold, three, list(LABELS)), 4),
+    }
+
+
+def vader_scores(texts: list[str]) -> list[dict[str, float]]:
+    """VADER's compound score mapped to the three labels (the usual ±0.05 cut-offs)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    out = []
+    for text in texts:
+        scores = analyzer.polarity_scores(text)
+        compound = scores["compound"]
+        label = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+        out.append({"negative": scores["neg"], "neutral": 0.0, "positive": scores["pos"]} | {label: 2.0})
+    return out
+
+
+def sentiment(out: Path, goemotions_limit: int) -> dict[str, Any]:
+    """Ours (two training sets) against VADER, on GoEmotions test and on our held-out shop messages."""
+    from bot.sentiment import read_examples
+
+    test_sets = {
+        "goemotions_test": goemotions("test"),
+        "shop_heldout": read_examples(PROJECT_ROOT / "bot" / "sentiment_data" / "shop_eval.yml"),
+    }
+    extra_file = out / "goemotions_train.yml"
+    extra = goemotions("train", goemotions_limit)
+    extra_file.write_text(yaml.safe_dump({"examples": [{"text": t, "label": lab} for t, lab in extra]}), "utf-8")
+    models = {}
+    for name, files in (("ours", []), ("ours+goemotions", [str(extra_file)])):
+        print(f"  training sentiment: {name}", flush=True)
+        started = time.perf_counter()
+        models[name] = (sentiment_component(out, files), time.perf_counter() - started)
+    result: dict[str, Any] = {"goemotions_train_used": len(extra)}
+    for set_name, pairs in test_sets.items():
+        texts, gold = [t for t, _ in pairs], [lab for _, lab in pairs]
+        figures = {"examples": len(pairs), "vader": sentiment_scores(gold, vader_scores(texts))}
+        for name, (component, _) in models.items():
+            figures[name] = sentiment_scores(gold, component.predict(texts))
+        result[set_name] = figures
+        print(f"  {set_name}: {json.dumps(figures)}", flush=True)
+    result["training_seconds"] = {name: round(seconds, 1) for name, (_, seconds) in models.items()}
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- 4. latency
+
+
+def latency(messages: int) -> dict[str, Any]:
+    """Parse latency of the trained assistant, one message at a time, next to the MiniLM featurizer alone."""
+    from rasa.core.agent import Agent
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.message import Message
+
+    model_file = Path(os.environ["RASA_MODEL_FILE"])
+    texts = [m.get("text") for m in load_data(str(PROJECT_ROOT / "data")).intent_examples]
+    texts = random.Random(7).sample(texts, min(messages, len(texts)))
+    agent = Agent.load(str(model_file))
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    featurizer = LanguageModelFeaturizer(
+        {**LanguageModelFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"]},
+        ExecutionContext(GraphSchema({}), "bench"),
+    )
+
+    async def parse_each() -> list[float]:
+        timings = []
+        for text in texts:
+            started = time.perf_counter()
+            await agent.parse_message(text)
+            timings.append(time.perf_counter() - started)
+        return timings
+
+    asyncio.run(agent.parse_message("warm up"))
+    parse_times = asyncio.run(parse_each())
+    feature_times = []
+    for text in texts:
+        message = Message(data={"text": text})
+        started = time.perf_counter()
+        tokenizer.process([message])
+        featurizer.process([message])
+        feature_times.append(time.perf_counter() - started)
+
+    def summary(values: list[float]) -> dict[str, float]:
+        return {"p50_ms": round(float(np.percentile(values, 50)) * 1000, 2),
+                "p95_ms": round(float(np.percentile(values, 95)) * 1000, 2)}  # fmt: skip
+
+    manifest = json.loads((model_file.parent / "manifest.json").read_text()) if model_file.exists() else {}
+    whole, alone = summary(parse_times), summary(feature_times)
+    return {
+        "messages": len(texts),
+        "parse": whole,
+        "minilm_featurizer_alone": alone,
+        "parse_over_featurizer_p95": round(whole["p95_ms"] / max(alone["p95_ms"], 1e-9), 2),
+        "full_model_training_seconds": manifest.get("training_seconds"),
+    }
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="cv,clinc,sentiment,latency")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--clinc-epochs", type=int, default=40)
+    parser.add_argument("--goemotions-limit", type=int, default=20000)
+    parser.add_argument("--latency-messages", type=int, default=300)
+    args = parser.parse_args()
+    sections = set(args.only.split(","))
+    out_file = REPORTS / "nlu.json"
+    report: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}
+    report.update({
+        "benchmark": "nlu",
+        "machine": {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "ran_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    })  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch)
+        steps: dict[str, Callable[[], dict[str, Any]]] = {
+            "cv": lambda: cross_validation(args.folds, out),
+            "clinc": lambda: clinc(out, args.clinc_epochs),
+            "sentiment": lambda: sentiment(out, args.goemotions_limit),
+            "latency": lambda: latency(args.latency_messages),
+        }
+        for name, step in steps.items():
+            if name in sections:
+                print(f"==> {name}", flush=True)
+                started = time.perf_counter()
+                report[name] = {**step(), "section_seconds": round(time.perf_counter() - started, 1)}
+                REPORTS.mkdir(parents=True, exist_ok=True)
+                out_file.write_text(json.dumps(report, indent=2) + "\n")
+                print(json.dumps(report[name], indent=2), flush=True)
+    print(f"\nfigures written to {out_file}")
+
+
+if __name__ == "__main__":
+    main()
