@@ -436,7 +436,7 @@ def main() -> None:
     report.update({
         "benchmark": "nlu",
         "machine": {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version()},
-        "ran_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "ran_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     })  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
