@@ -171,10 +171,8 @@ class SentimentAnalyzer(GraphComponent):
             "model_weights": self._config["model_weights"],
         }
         featurizer = LanguageModelFeaturizer(lm_config, self._execution_context)
-        vectors: list[np.ndarray | None] = []
-        for start in range(0, len(messages), 64):
-            batch = featurizer.process(messages[start : start + 64])
-            vectors += [sentence_vector(m) for m in batch]
+        featurizer.process_training_data(TrainingData(messages))  # batches of 64; `process` goes one by one
+        vectors: list[np.ndarray | None] = [sentence_vector(m) for m in messages]
         return vectors
 
     def train(self, training_data: TrainingData) -> Resource:
