@@ -122,14 +122,20 @@ def full_intent(parse: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------- 1. our data
 
 
+def our_training_data() -> Any:
+    """Our NLU examples and the retrieval intents' responses (data/nlu, data/responses)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return load_data(str(PROJECT_ROOT / "data" / "nlu")).merge(load_data(str(PROJECT_ROOT / "data" / "responses")))
+
+
 def cross_validation(folds: int, out: Path) -> dict[str, Any]:
     """k-fold CV of the whole NLU pipeline on our training data, and the baseline on the same folds."""
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
-    from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
     from sklearn.model_selection import StratifiedKFold
 
-    data = load_data(str(PROJECT_ROOT / "data"))
+    data = our_training_data()
     examples = list(data.intent_examples)
     labels = [m.get_full_intent() for m in examples]
     config = nlu_config(PROJECT_ROOT / "config.yml")
@@ -375,11 +381,10 @@ def latency(messages: int) -> dict[str, Any]:
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-    from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.message import Message
 
     model_file = Path(os.environ["RASA_MODEL_FILE"])
-    texts = [m.get("text") for m in load_data(str(PROJECT_ROOT / "data")).intent_examples]
+    texts = [m.get("text") for m in our_training_data().intent_examples]
     texts = random.Random(7).sample(texts, min(messages, len(texts)))
     agent = Agent.load(str(model_file))
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
