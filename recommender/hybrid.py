@@ -58,11 +58,20 @@ class Hybrid(Recommender):
         return self.parts[name][1] if name in self.parts else self.cold[name]
 
     def explain(self, user: str | None, item: str, session: Sequence[str] = ()) -> str:
-        column = self.data.item_index.get(item)
-        if column is None:
-            return "recommended for you"
+        return self.explanations(user, [item], session)[item]
+
+    def explanations(self, user: str | None, items: Sequence[str], session: Sequence[str] = ()) -> dict[str, str]:
+        """Why each item is recommended: the reason of the part that counted most for it.
+
+        The parts' scores are computed once for all items (a list of k suggestions costs one scoring).
+        """
         contributions = self.contributions(self.history(user, session))
-        if not contributions:
-            return "recommended for you"
-        strongest = max(contributions, key=lambda name: float(contributions[name][column]))
-        return self.part(strongest).explain(user, item, session)
+        out = {}
+        for item in items:
+            column = self.data.item_index.get(item)
+            if column is None or not contributions:
+                out[item] = "recommended for you"
+                continue
+            strongest = max(contributions, key=lambda name: float(contributions[name][column]))
+            out[item] = self.part(strongest).explain(user, item, session)
+        return out

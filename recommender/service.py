@@ -104,11 +104,8 @@ class RecommendationService:
         user = customer_key(customer_id) if customer_id is not None else None
         ranker = bundle.ranker
         ranked = ranker.recommend(user, k, filters=filters, session=session)
-        return [
-            Suggestion(item, ranker.data.title(ranker.data.item_index[item]), round(score, 4),
-                       ranker.explain(user, item, session))
-            for item, score in ranked
-        ]  # fmt: skip
+        reasons = ranker.explanations(user, [item for item, _ in ranked], session)
+        return [Suggestion(item, self._title(bundle, item), round(score, 4), reasons[item]) for item, score in ranked]
 
     def also_bought(self, product_id: str, k: int = 5) -> list[Suggestion]:
         """Products bought together with this one (association rules), topped up with similar products."""

@@ -96,11 +96,6 @@ def load_shop(db: ShopDatabase) -> ShopSignal:
     return ShopSignal(events, segments, info)
 
 
-def shop_matrix(db: ShopDatabase, now: dt.datetime, half_life_days: float | None) -> InteractionMatrix:
-    """Every product of the shop as a column (new products too), customers' segments, item metadata."""
-    return load_shop(db).matrix_at(now, half_life_days)
-
-
 def catalog_embeddings(index_dir: Path) -> dict[str, np.ndarray]:
     """The product vectors of the search index (no re-encoding); empty, with a log line, if there is none."""
     from catalog.index import IndexMissing, load_index

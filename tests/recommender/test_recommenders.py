@@ -149,6 +149,8 @@ def test_explanations_name_the_reason() -> None:
     assert ContentBased(EMBEDDINGS).fit(matrix).explain("u0", "trail-shoes").startswith("similar to what you bought")
     assert "customers" in UserKNN(5).fit(matrix).explain("u0", "socks")
     hybrid = fit_bundle(matrix, EMBEDDINGS).hybrid
+    reasons = hybrid.explanations("u0", ["socks", "no-such-item"])
+    assert reasons == {"socks": hybrid.explain("u0", "socks"), "no-such-item": "recommended for you"}
     assert hybrid.explain("u0", "socks").startswith(("because you bought", "goes with", "similar to"))
     assert hybrid.explain(None, "teapot") in {"popular in Kitchen this week", "a best seller in Kitchen"}
 
@@ -182,12 +184,15 @@ def test_no_interactions_at_all(model: Recommender) -> None:
     empty = build_matrix([], now=NOW)
     assert model.fit(empty).recommend("anyone", 5) == []
     catalog_only = build_matrix([], now=NOW, items=sorted(INFO), info=INFO)
-    assert len(model.fit(catalog_only).recommend("anyone", 3)) <= 3  # no error, whatever the model can say
+    ranked = model.fit(catalog_only).recommend("anyone", 3)  # no error, whatever the model can say
+    assert len(ranked) <= 3 and {item for item, _ in ranked} <= set(INFO)
 
 
 def test_an_empty_shop_trains_a_bundle() -> None:
     bundle = fit_bundle(build_matrix([], now=NOW, items=sorted(INFO), info=INFO), {}, BundleConfig())
-    assert bundle.hybrid.recommend(None, 3) is not None and bundle.associations.rules_from("shoes") == []
+    suggested = bundle.hybrid.recommend(None, 3)
+    assert len(suggested) == 3 and {item for item, _ in suggested} <= set(INFO)
+    assert bundle.associations.rules_from("shoes") == []
 
 
 def test_bm25_weighting_discounts_users_who_buy_everything() -> None:
