@@ -129,8 +129,21 @@ def our_training_data() -> Any:
     return load_data(str(PROJECT_ROOT / "data" / "nlu")).merge(load_data(str(PROJECT_ROOT / "data" / "responses")))
 
 
+FALLBACKS = frozenset({"FallbackClassifier", "bot.unknown_words.UnknownWordsFallback"})
+
+
+def clinc_out_of_scope(split: str) -> list[str]:
+    """CLINC150's out-of-scope sentences of a split (questions no shop assistant should answer)."""
+    data = json.loads((SHARED / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+    return [text for text, _ in data[f"oos_{split}"]]
+
+
 def cross_validation(folds: int, out: Path) -> dict[str, Any]:
-    """k-fold CV of the whole NLU pipeline on our training data, and the baseline on the same folds."""
+    """k-fold CV of the NLU pipeline on our training data, and the baseline on the same folds.
+
+    The fallbacks are left out so that every prediction keeps its confidence; the out-of-fold
+    confidences, with CLINC150's out-of-scope validation sentences parsed by every fold's model,
+    then choose the FallbackClassifier threshold config.yml uses."""
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.training_data import TrainingData
     from sklearn.model_selection import StratifiedKFold
@@ -138,8 +151,10 @@ def cross_validation(folds: int, out: Path) -> dict[str, Any]:
     data = our_training_data()
     examples = list(data.intent_examples)
     labels = [m.get_full_intent() for m in examples]
-    config = nlu_config(PROJECT_ROOT / "config.yml")
-    gold, ours, base = [], [], []
+    config = nlu_config(PROJECT_ROOT / "config.yml", drop=FALLBACKS)
+    foreign = clinc_out_of_scope("val")
+    gold, ours, base, confidences = [], [], [], []
+    foreign_parses: list[dict[str, Any]] = []
     gold_entities: list[set[tuple[str, int, int]]] = []
     our_entities: list[set[tuple[str, int, int]]] = []
     seconds = []
@@ -152,9 +167,11 @@ def cross_validation(folds: int, out: Path) -> dict[str, Any]:
         print(f"  fold {fold}/{folds}: training on {len(train_idx)} examples", flush=True)
         model, took = train_nlu(config, data_file, out / f"fold{fold}")
         seconds.append(took)
-        parses = parse_all(model, [m.get("text") for m in test])
+        parses = parse_all(model, [m.get("text") for m in test] + foreign)
+        parses, foreign_parses = parses[: len(test)], foreign_parses + parses[len(test) :]
         gold += [m.get_full_intent() for m in test]
         ours += [full_intent(p) for p in parses]
+        confidences += [float(p["intent"]["confidence"]) for p in parses]
         for message, parse in zip(test, parses, strict=True):
             gold_entities.append({(e["entity"], e["start"], e["end"]) for e in message.get("entities") or []})
             our_entities.append({(e["entity"], e["start"], e["end"]) for e in parse.get("entities") or []})
@@ -166,6 +183,16 @@ def cross_validation(folds: int, out: Path) -> dict[str, Any]:
     strict = entity_f1(gold_entities, our_entities, relaxed=False)
     relaxed = entity_f1(gold_entities, our_entities, relaxed=True)
     confusions = Counter((g, o) for g, o in zip(gold, ours, strict=True) if g != o).most_common(10)
+    # out of scope: our out_of_scope examples and the foreign sentences; answering with the
+    # out_of_scope intent is handling them as well as falling back is
+    is_oos = [g == "out_of_scope" for g in gold] + [True] * len(foreign_parses)
+    all_confidences = confidences + [float(p["intent"]["confidence"]) for p in foreign_parses]
+    correct = [g == o for g, o in zip(gold, ours, strict=True)] + [
+        full_intent(p) == "out_of_scope" for p in foreign_parses
+    ]
+    handled = zip(all_confidences, correct, is_oos, strict=True)
+    confidences_for_oos = [-1.0 if oos and ok else c for c, ok, oos in handled]
+    threshold = choose_threshold(confidences_for_oos, correct, is_oos)
     return {
         "folds": folds,
         "examples": len(examples),
@@ -173,9 +200,16 @@ def cross_validation(folds: int, out: Path) -> dict[str, Any]:
         "intent_macro_f1": round(macro_f1(gold, ours), 4),
         "intent_accuracy": round(float(np.mean([g == o for g, o in zip(gold, ours, strict=True)])), 4),
         "baseline_tfidf_macro_f1": round(macro_f1(gold, base), 4),
+        "baseline_tfidf_accuracy": round(float(np.mean([g == b for g, b in zip(gold, base, strict=True)])), 4),
         "entity_f1_strict": strict,
         "entity_f1_relaxed": relaxed,
         "top_confusions": [{"gold": g, "predicted": o, "count": n} for (g, o), n in confusions],
+        "fallback_threshold": {
+            "out_of_scope_sentences": f"{gold.count('out_of_scope')} ours + {len(foreign)} CLINC150 oos_val "
+            f"(parsed by each of the {folds} fold models)",
+            "chosen": oos_figures(confidences_for_oos, correct, is_oos, threshold),
+            "at_0.6": oos_figures(confidences_for_oos, correct, is_oos, 0.6),
+        },
         "training_seconds_per_fold": round(statistics.fmean(seconds), 1),
     }
 
@@ -245,9 +279,8 @@ def clinc(out: Path, epochs: int) -> dict[str, Any]:
     data_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = nlu_config(
         PROJECT_ROOT / "config.yml",
-        drop=frozenset({"bot.sentiment.SentimentAnalyzer", "bot.shop_entities.ShopEntityExtractor", "ResponseSelector",
-              "bot.unknown_words.UnknownWordsFallback", "FallbackClassifier", "EntitySynonymMapper",
-              "bot.input_guard.InputGuard"}),
+        drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer", "bot.shop_entities.ShopEntityExtractor",
+                          "bot.retrieval.GatedResponseSelector", "EntitySynonymMapper", "bot.input_guard.InputGuard"},
         overrides={"DIETClassifier": {"entity_recognition": False, "epochs": epochs}},
     )  # fmt: skip
     print(f"  training on {len(data['train'])} CLINC150 sentences ({epochs} epochs)", flush=True)
@@ -376,22 +409,23 @@ def sentiment(out: Path, goemotions_limit: int) -> dict[str, Any]:
 
 
 def latency(messages: int) -> dict[str, Any]:
-    """Parse latency of the trained assistant, one message at a time, next to the MiniLM featurizer alone."""
+    """Parse latency of the trained assistant, one message at a time, next to the MiniLM featurizer
+    alone: Rasa's eager LanguageModelFeaturizer (the baseline) and our compiled one."""
     from rasa.core.agent import Agent
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
     from rasa.shared.nlu.training_data.message import Message
 
+    from bot.minilm_features import CompiledLanguageModelFeaturizer
+
     model_file = Path(os.environ["RASA_MODEL_FILE"])
     texts = [m.get("text") for m in our_training_data().intent_examples]
     texts = random.Random(7).sample(texts, min(messages, len(texts)))
     agent = Agent.load(str(model_file))
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-    featurizer = LanguageModelFeaturizer(
-        {**LanguageModelFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"]},
-        ExecutionContext(GraphSchema({}), "bench"),
-    )
+    config = {**LanguageModelFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"]}
+    context = ExecutionContext(GraphSchema({}), "bench")
 
     async def parse_each() -> list[float]:
         timings = []
@@ -401,27 +435,34 @@ def latency(messages: int) -> dict[str, Any]:
             timings.append(time.perf_counter() - started)
         return timings
 
-    asyncio.run(agent.parse_message("warm up"))
-    parse_times = asyncio.run(parse_each())
-    feature_times = []
-    for text in texts:
-        message = Message(data={"text": text})
-        started = time.perf_counter()
-        tokenizer.process([message])
-        featurizer.process([message])
-        feature_times.append(time.perf_counter() - started)
+    def featurize_each(featurizer: LanguageModelFeaturizer) -> list[float]:
+        warm_up = Message(data={"text": "warm up"})
+        tokenizer.process([warm_up])
+        featurizer.process([warm_up])
+        timings = []
+        for text in texts:
+            message = Message(data={"text": text})
+            started = time.perf_counter()
+            tokenizer.process([message])
+            featurizer.process([message])
+            timings.append(time.perf_counter() - started)
+        return timings
 
     def summary(values: list[float]) -> dict[str, float]:
         return {"p50_ms": round(float(np.percentile(values, 50)) * 1000, 2),
                 "p95_ms": round(float(np.percentile(values, 95)) * 1000, 2)}  # fmt: skip
 
+    asyncio.run(agent.parse_message("warm up"))
+    whole = summary(asyncio.run(parse_each()))
+    eager = summary(featurize_each(LanguageModelFeaturizer(config, context)))
+    compiled = summary(featurize_each(CompiledLanguageModelFeaturizer(config, context)))
     manifest = json.loads((model_file.parent / "manifest.json").read_text()) if model_file.exists() else {}
-    whole, alone = summary(parse_times), summary(feature_times)
     return {
         "messages": len(texts),
         "parse": whole,
-        "minilm_featurizer_alone": alone,
-        "parse_over_featurizer_p95": round(whole["p95_ms"] / max(alone["p95_ms"], 1e-9), 2),
+        "featurizer_alone_rasa_eager": eager,
+        "featurizer_alone_compiled": compiled,
+        "compiled_speedup_p95": round(eager["p95_ms"] / max(compiled["p95_ms"], 1e-9), 2),
         "full_model_training_seconds": manifest.get("training_seconds"),
     }
 

@@ -25,11 +25,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.minilm_features import CompiledLanguageModelFeaturizer
 
 logger = logging.getLogger(__name__)
 
@@ -166,11 +167,11 @@ class SentimentAnalyzer(GraphComponent):
         tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
         tokenizer.process(messages)
         lm_config = {
-            **LanguageModelFeaturizer.get_default_config(),
+            **CompiledLanguageModelFeaturizer.get_default_config(),
             "model_name": "bert",
             "model_weights": self._config["model_weights"],
         }
-        featurizer = LanguageModelFeaturizer(lm_config, self._execution_context)
+        featurizer = CompiledLanguageModelFeaturizer(lm_config, self._execution_context)
         featurizer.process_training_data(TrainingData(messages))  # batches of 64; `process` goes one by one
         vectors: list[np.ndarray | None] = [sentence_vector(m) for m in messages]
         return vectors

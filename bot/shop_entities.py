@@ -28,37 +28,20 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from catalog.prices import price_phrases
+
 PATTERNS_FILE = "vocabulary.json"
 EXTRACTOR = "ShopEntityExtractor"
 COLOR_SYNONYMS = {"gray": "grey", "multicolor": "multicolour", "multi-colour": "multicolour", "navy blue": "navy"}
 # Category words that are also everyday verbs or adjectives ("I go running") are not products.
 NOT_PRODUCTS = frozenset({"running", "hiking", "casual", "accessories"})
 
-AMOUNT = r"(?:[$£€]\s?)?\d{1,6}(?:[.,]\d{1,2})?(?:\s?(?:[$£€]|dollars?|bucks|quid|pounds?|euros?|usd|eur|gbp)\b)?"
 ORDER_ID = re.compile(
     r"\b(?:so[-\s]?(\d{6}))\b|#\s?(\d{6})\b|\border\s*(?:number|no\.?|nr\.?|id)?\s*(?:is|was|:)?\s*(\d{6})\b",
     re.IGNORECASE,
 )
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 PHONE = re.compile(r"(?<![\w#-])\+?\d[\d\s().-]{5,18}\d(?![\w-])")
-RANGE = re.compile(
-    rf"\b(?:between|from)\s+(?P<low>{AMOUNT})\s+(?:and|to|-)\s+(?P<high>{AMOUNT})"
-    rf"|(?P<low2>{AMOUNT})\s?(?:-|to)\s?(?P<high2>{AMOUNT})(?=\s*(?:[$£€]|dollars?|bucks|quid|pounds?|euros?)|\s*$|\s*[.!?,])",
-    re.IGNORECASE,
-)
-MAXIMUM = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|no more than|at most|within|budget(?: of| is)?)"
-    rf"\s+(?P<amount>{AMOUNT})",
-    re.IGNORECASE,
-)
-MINIMUM = re.compile(
-    rf"\b(?:over|above|more than|at least|min(?:imum)?|starting at|from)\s+(?P<amount>{AMOUNT})", re.IGNORECASE
-)
-PRICE = re.compile(
-    r"(?:[$£€]\s?\d{1,6}(?:[.,]\d{1,2})?)|\b\d{1,6}(?:[.,]\d{1,2})?\s?(?:dollars?|bucks|quid|pounds?|euros?|usd|eur|gbp)\b",
-    re.IGNORECASE,
-)
-NUMBER = re.compile(r"\d{1,6}(?:[.,]\d{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -123,16 +106,6 @@ def vocabulary_of(catalog_file: Path) -> dict[str, dict[str, str]]:
     return vocabulary
 
 
-def _amount(text: str) -> str:
-    match = NUMBER.search(text)
-    value = float(match.group(0).replace(",", ".")) if match else 0.0
-    return f"{value:g}"
-
-
-def _span(match: re.Match[str], group: str) -> tuple[int, int]:
-    return match.start(group), match.end(group)
-
-
 def pattern_entities(text: str) -> Iterator[Found]:
     """Order ids, emails, phone numbers, price ranges, bounds and amounts (first come, first kept)."""
     taken: list[Found] = []
@@ -147,18 +120,9 @@ def pattern_entities(text: str) -> Iterator[Found]:
     for match in ORDER_ID.finditer(text):
         digits = next(g for g in match.groups() if g)
         yield from add(Found("order_id", match.start(), match.end(), f"SO-{digits}"))
-    for match in RANGE.finditer(text):
-        low, high = ("low", "high") if match.group("low") else ("low2", "high2")
-        low_value, high_value = float(_amount(match.group(low))), float(_amount(match.group(high)))
-        if low_value > high_value:
-            continue
-        yield from add(Found("price_min", *_span(match, low), _amount(match.group(low))))
-        yield from add(Found("price_max", *_span(match, high), _amount(match.group(high))))
-    for pattern, entity in ((MAXIMUM, "price_max"), (MINIMUM, "price_min")):
-        for match in pattern.finditer(text):
-            yield from add(Found(entity, *_span(match, "amount"), _amount(match.group("amount"))))
-    for match in PRICE.finditer(text):
-        yield from add(Found("price", match.start(), match.end(), _amount(match.group(0))))
+    for phrase in price_phrases(text):
+        entity = {"min": "price_min", "max": "price_max"}.get(phrase.kind, "price")
+        yield from add(Found(entity, phrase.start, phrase.end, f"{phrase.value:g}"))
     for match in PHONE.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
         if 7 <= len(digits) <= 15:

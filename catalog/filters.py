@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from catalog.prices import price_phrases
 from catalog.products import Product
 
 
@@ -112,25 +113,9 @@ class ParsedQuery:
     filters: Filters = field(default_factory=Filters)
 
 
-_NUMBER = r"\$?\s*(\d+(?:[.,]\d{1,2})?)\s*(?:\$|usd|dollars?|bucks|eur|euros?|£|€)?"
-_RANGE = re.compile(rf"\b(?:between|from)\s+{_NUMBER}\s*(?:and|to|-)\s*{_NUMBER}", re.IGNORECASE)
-_DASH_RANGE = re.compile(r"\$\s*(\d+(?:\.\d{1,2})?)\s*(?:-|to)\s*\$?\s*(\d+(?:\.\d{1,2})?)", re.IGNORECASE)
-_MAX = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than)\s+{_NUMBER}"
-    rf"|<\s*{_NUMBER}",
-    re.IGNORECASE,
-)
-_MIN = re.compile(
-    rf"\b(?:over|above|more than|at least|min(?:imum)?|starting at)\s+{_NUMBER}|>\s*{_NUMBER}", re.IGNORECASE
-)
 _IN_STOCK = re.compile(r"\b(?:in stock|available now|available today|ships? today|in-stock)\b", re.IGNORECASE)
 _SIZE = re.compile(r"\bsize\s+([0-9]{1,2}(?:\.5)?k?|xxs|xs|s|m|l|xl|xxl|one size)\b", re.IGNORECASE)
 _LETTER_SIZE = re.compile(r"\b(xxs|xs|xl|xxl)\b", re.IGNORECASE)
-
-
-def _amount(groups: tuple[str | None, ...]) -> float:
-    value = next(g for g in groups if g is not None)
-    return float(value.replace(",", "."))
 
 
 def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
@@ -141,18 +126,16 @@ def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
     constraints ("Northpeak") keeps its words as the search text.
     """
     min_price = max_price = None
-    remaining = text
-    if match := _RANGE.search(remaining) or _DASH_RANGE.search(remaining):
-        low, high = sorted((float(match.group(1).replace(",", ".")), float(match.group(2).replace(",", "."))))
-        min_price, max_price = low, high
-        remaining = remaining.replace(match.group(0), " ")
-    else:
-        if match := _MAX.search(remaining):
-            max_price = _amount(match.groups())
-            remaining = remaining.replace(match.group(0), " ")
-        if match := _MIN.search(remaining):
-            min_price = _amount(match.groups())
-            remaining = remaining.replace(match.group(0), " ")
+    phrases = price_phrases(text)
+    for phrase in phrases:
+        if phrase.kind == "min" and min_price is None:
+            min_price = phrase.value
+        elif phrase.kind == "max" and max_price is None:
+            max_price = phrase.value
+    remaining = "".join(
+        " " if any(p.kind != "price" and p.phrase_start <= i < p.phrase_end for p in phrases) else character
+        for i, character in enumerate(text)
+    )
     in_stock = bool(_IN_STOCK.search(remaining))
     remaining = _IN_STOCK.sub(" ", remaining)
     sizes = [m.group(1).lower() for m in _SIZE.finditer(remaining)]  # "size 13": kept even if nobody has it

