@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from types import FrameType
 from devstack.environments import ACTIONS, RASA, RUNTIMES, ensure_environment
 from devstack.processes import ServiceGroup, ServiceSpec, ensure_port_free
 from devstack.training import needs_training, train_model, training_fingerprint
-from settings import BASE_ENVIRONMENT, PROJECT_ROOT, Settings
+from settings import BASE_ENVIRONMENT, PROJECT_ROOT, Settings, read_or_create_secret
 
 
 class SetupFailed(RuntimeError):
@@ -50,16 +49,7 @@ def auth_token(settings: Settings) -> str:
     """RASA_AUTH_TOKEN, or a random token generated once and kept in the data folder."""
     if settings.rasa_auth_token:
         return settings.rasa_auth_token
-    token_file = settings.generated_token_file
-    if token_file.is_file() and token_file.read_text().strip():
-        return token_file.read_text().strip()
-    token_file.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    # created readable by the owner only, before the secret is in it
-    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(token + "\n")
-    return token
+    return read_or_create_secret(settings.generated_token_file)
 
 
 def service_environment(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:

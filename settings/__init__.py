@@ -7,6 +7,7 @@ action runtime (3.11) all read it.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,7 @@ class Settings:
     action_port: int
     web_port: int
     rasa_auth_token: str | None
+    identity_secret: str | None
     endpoints_file: Path
     credentials_file: Path
     log_level: str
@@ -99,6 +101,15 @@ class Settings:
     def generated_token_file(self) -> Path:
         """Where the Rasa API token is kept when RASA_AUTH_TOKEN is not set."""
         return self.data_dir / "rasa_auth_token"
+
+    @property
+    def generated_identity_secret_file(self) -> Path:
+        """Where the customer-token secret is kept when SHOP_IDENTITY_SECRET is not set."""
+        return self.data_dir / "identity_secret"
+
+    def secret_for_identity(self) -> str:
+        """SHOP_IDENTITY_SECRET, or a random secret generated once and kept in the data folder."""
+        return self.identity_secret or read_or_create_secret(self.generated_identity_secret_file)
 
     @property
     def logs_dir(self) -> Path:
@@ -146,6 +157,19 @@ class Settings:
         return f"http://{self.host}:{self.web_port}"
 
 
+def read_or_create_secret(path: Path) -> str:
+    """The secret kept in `path`, generated (random, readable by the owner only) when missing."""
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(24)
+    # created readable by the owner only, before the secret is in it
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the environment, falling back to the settings file, then to defaults."""
     env = dict(os.environ if environ is None else environ)
@@ -170,6 +194,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         action_port=_port(values, "ACTION_PORT", 5055),
         web_port=_port(values, "WEB_PORT", 8080),
         rasa_auth_token=values.get("RASA_AUTH_TOKEN") or None,
+        # signs the customer tokens the shop's site gives the web widget (see store/identity.py)
+        identity_secret=values.get("SHOP_IDENTITY_SECRET") or None,
         endpoints_file=_path(values, "RASA_ENDPOINTS_FILE", PROJECT_ROOT / "endpoints.yml"),
         credentials_file=_path(values, "RASA_CREDENTIALS_FILE", PROJECT_ROOT / "credentials.yml"),
         log_level=log_level,

@@ -202,6 +202,29 @@ def test_conversations_are_kept_in_the_sqlite_tracker_store(stack: RunningStack)
     assert "user" in kinds and "bot" in kinds
 
 
+def test_order_status_needs_a_proof_of_identity_first(stack: RunningStack) -> None:
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        name, email, number = db.execute(
+            "SELECT c.name, c.email, o.number FROM customers c JOIN orders o ON o.customer_id = c.id "
+            "WHERE c.id = 7 AND o.status != 'cancelled' ORDER BY o.placed_at DESC LIMIT 1"
+        ).fetchone()
+        (other_number,) = db.execute("SELECT number FROM orders WHERE customer_id != 7 LIMIT 1").fetchone()
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    first = say_rest(stack, sender, "where is my order?")
+    assert first[0].startswith("I can help with that. First I need to make sure it's you")
+    assert first[-1] == "What is the email address on your account?"
+    assert say_rest(stack, sender, email)[-1].startswith("And the number of one of your orders?")
+    mismatch = say_rest(stack, sender, f"it's {other_number}")
+    assert mismatch[0].startswith("Sorry, I couldn't match") and other_number not in " ".join(mismatch)
+    assert mismatch[-1] == "What is the email address on your account?"
+    say_rest(stack, sender, email)
+    confirmed = say_rest(stack, sender, number)
+    assert confirmed[0] == f"Thanks {name.split()[0]}, that's you confirmed."
+    assert confirmed[1].startswith(f"Order {number} (")
+    again = say_rest(stack, sender, "and where is my parcel now?")  # proven for the rest of the conversation
+    assert again[0].startswith(f"Order {number} (")
+
+
 def test_erasing_a_customer_removes_their_conversations_from_rasa(stack: RunningStack) -> None:
     sender = "web-demo-5"  # the web identity of demo customer 5, seeded by the run command's setup
     say_rest(stack, sender, "hello")

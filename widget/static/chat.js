@@ -9,6 +9,10 @@
   var socket = null;
   var sessionId = localStorage.getItem("shop-chat-session") || null;
   var pending = [];
+  // A logged-in customer: the shop's page signs a customer token (store/identity.py) and sets it on
+  // the script tag, <script src="chat.js" data-customer-token="...">; it goes with every message.
+  var script = document.currentScript;
+  var customerToken = (script && script.dataset.customerToken) || null;
 
   function show(text, who) {
     var item = document.createElement("li");
@@ -55,7 +59,9 @@
 
   function send(text) {
     if (!socket || socket.readyState !== WebSocket.OPEN || !sessionId) { pending.push(text); return; }
-    emit("user_uttered", { message: text, session_id: sessionId });
+    var packet = { message: text, session_id: sessionId };
+    if (customerToken) { packet.metadata = { customer_token: customerToken }; }
+    emit("user_uttered", packet);
   }
 
   form.addEventListener("submit", function (e) {

@@ -1,0 +1,101 @@
+"""The identity form: email address plus an order number prove who the customer is.
+
+An action that needs the customer and finds none remembers what was asked (`pending_request`)
+and starts the form; when the form ends with a proof, `action_resume_request` runs the request.
+Three failed attempts end the form with the offer of a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.shop import channel_of, customer_of, shop_database
+from store.errors import StoreError
+from store.identity import VerificationFailed, customer_by_email_and_order, prove_identity
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+FORM = "identify_form"
+# actions that may be resumed after the form (a slot value is never run unchecked)
+RESUMABLE = frozenset({"action_order_status"})
+
+
+def ask_to_identify(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
+    """Explain why, remember the request, start the identity form."""
+    dispatcher.utter_message(response="utter_identify_first")
+    return [SlotSet("pending_request", request if request in RESUMABLE else None), FollowupAction(FORM)]
+
+
+class ValidateIdentifyForm(FormValidationAction):
+    """Checks the email address and order number against the shop's records."""
+
+    def name(self) -> str:
+        return "validate_identify_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if int(tracker.get_slot("verify_attempts") or 0) >= MAX_ATTEMPTS:
+            return []  # the form ends; action_resume_request offers nothing personal
+        return ["verify_email", "verify_order_id"]
+
+    def validate_verify_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if "@" not in text or len(text) > 320:
+            dispatcher.utter_message(response="utter_invalid_email")
+            return {"verify_email": None}
+        return {"verify_email": text.lower()}
+
+    def validate_verify_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        email = tracker.get_slot("verify_email")
+        if not email:
+            return {"verify_order_id": None}
+        try:
+            with shop_database().transaction() as session:
+                customer = customer_by_email_and_order(session, str(email), str(value or ""))
+                prove_identity(session, customer.id, channel_of(tracker), tracker.sender_id)
+        except VerificationFailed:
+            attempts = int(tracker.get_slot("verify_attempts") or 0) + 1
+            if attempts >= MAX_ATTEMPTS:
+                dispatcher.utter_message(response="utter_identify_failed")
+                return {"verify_email": None, "verify_order_id": None, "verify_attempts": attempts,
+                        "pending_request": None}  # fmt: skip
+            dispatcher.utter_message(response="utter_identify_mismatch")
+            return {"verify_email": None, "verify_order_id": None, "verify_attempts": attempts}
+        except StoreError as error:
+            logger.warning("identity check failed for conversation %s: %s", tracker.sender_id, error)
+            dispatcher.utter_message(response="utter_identify_mismatch")
+            return {"verify_email": None, "verify_order_id": None}
+        dispatcher.utter_message(response="utter_identified", name=customer.name.split()[0])
+        return {"verify_order_id": str(value).upper(), "customer_name": customer.name, "verify_attempts": 0}
+
+
+class ActionResumeRequest(Action):
+    """After the identity form: run what the customer asked for, if they are now proven."""
+
+    def name(self) -> str:
+        return "action_resume_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        request = tracker.get_slot("pending_request")
+        events: list[dict[str, Any]] = [SlotSet("pending_request", None), SlotSet("verify_email", None)]
+        if customer_of(tracker) is None:
+            if int(tracker.get_slot("verify_attempts") or 0) >= MAX_ATTEMPTS:
+                return [*events, SlotSet("verify_attempts", 0), ActiveLoop(None)]
+            return events
+        if request in RESUMABLE:
+            return [*events, FollowupAction(str(request))]
+        return events

@@ -1,0 +1,110 @@
+"""Order status and tracking, for a proven customer, with the delivery date in plain words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.identity import ask_to_identify
+from actions.shop import customer_of, shop_database
+from store.errors import OrderNotFound
+from store.orders import OrderSummary, ShipmentStatus, order_status, recent_orders
+
+logger = logging.getLogger(__name__)
+
+
+def day_in_words(day: dt.date, today: dt.date) -> str:
+    """ "today", "tomorrow", "on Friday" (this week), else "on Friday 4 December"."""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if delta == -1:
+        return "yesterday"
+    if 1 < delta < 7:
+        return f"on {day:%A}"
+    return f"on {day:%A} {day.day} {day:%B}"
+
+
+def shipment_in_words(shipment: ShipmentStatus, today: dt.date) -> str:
+    """Where one parcel is and when it arrives, as a customer would say it."""
+    carrier = f" with {shipment.carrier}" if shipment.carrier else ""
+    tracking = f" (tracking number {shipment.tracking_number})" if shipment.tracking_number else ""
+    expected = shipment.estimated_date or shipment.promised_date
+    if shipment.status == "delivered":
+        when = day_in_words(shipment.delivered_at.date(), today) if shipment.delivered_at else "already"
+        return f"was delivered {when}{tracking}"
+    if shipment.status == "lost":
+        return f"has been reported lost{carrier}{tracking}; we will make it right"
+    if shipment.status == "processing":
+        due = f" and should arrive {day_in_words(expected, today)}" if expected else ""
+        return f"is being packed in our warehouse{due}"
+    late = (
+        shipment.promised_date is not None
+        and expected is not None
+        and (expected > shipment.promised_date or (shipment.status == "delayed"))
+    )
+    if late and expected is not None and shipment.promised_date is not None:
+        days = (expected - shipment.promised_date).days
+        by = f" by {days} day{'s' if days != 1 else ''}" if days > 0 else ""
+        return (
+            f"is running late{by}: it was promised {day_in_words(shipment.promised_date, today)} and is now expected "
+            f"{day_in_words(expected, today)}{carrier}{tracking}"
+        )
+    if expected is not None and expected < today:
+        return f"is on its way{carrier}{tracking}; it was due {day_in_words(expected, today)}, so it is overdue"
+    due = f" and should arrive {day_in_words(expected, today)}" if expected else ""
+    return f"is on its way{carrier}{due}{tracking}"
+
+
+def order_in_words(order: OrderSummary, today: dt.date) -> str:
+    """One order, all its parcels."""
+    items = f"{order.item_count} item{'s' if order.item_count != 1 else ''}"
+    head = f"Order {order.number} ({items}, placed {day_in_words(order.placed_at.date(), today)})"
+    if order.status == "cancelled":
+        return f"{head} was cancelled."
+    if not order.shipments:
+        return f"{head} is confirmed and waiting to be packed."
+    if len(order.shipments) == 1:
+        return f"{head} {shipment_in_words(order.shipments[0], today)}."
+    parts = "; ".join(f"parcel {i} {shipment_in_words(s, today)}" for i, s in enumerate(order.shipments, 1))
+    return f"{head}: {parts}."
+
+
+class ActionOrderStatus(Action):
+    """Where the customer's order is: the one they named, else their latest ones."""
+
+    def name(self) -> str:
+        return "action_order_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        customer = customer_of(tracker)
+        if customer is None:
+            return ask_to_identify(dispatcher, self.name())
+        number = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id")
+        today = dt.datetime.now(dt.timezone.utc).date()
+        with shop_database().transaction() as session:
+            if number:
+                try:
+                    orders = [order_status(session, customer.id, str(number))]
+                except OrderNotFound:
+                    dispatcher.utter_message(
+                        text=f"I can't find an order {number} on your account. Could you check the number? "
+                        "It looks like SO-123456 and is in your confirmation email."
+                    )
+                    return [SlotSet("order_id", None)]
+            else:
+                orders = [o for o in recent_orders(session, customer.id, limit=3) if o.status != "cancelled"][:2]
+        if not orders:
+            dispatcher.utter_message(text="I can't see any orders on your account yet.")
+            return []
+        dispatcher.utter_message(text="\n".join(order_in_words(order, today) for order in orders))
+        return [SlotSet("order_id", orders[0].number)]

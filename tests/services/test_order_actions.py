@@ -1,0 +1,178 @@
+"""Order status through the actions, on a real shop database: nothing personal before a proof."""
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import shop
+from actions.identity import ActionResumeRequest, ValidateIdentifyForm
+from actions.orders import ActionOrderStatus, day_in_words, shipment_in_words
+from store.customers import customer_for_identity
+from store.database import ShopDatabase
+from store.identity import sign_customer_token
+from store.models import Shipment
+from store.orders import ShipmentStatus
+from tests.store.factories import add_customer, add_order
+
+SECRET = "order-actions-secret"
+NOW = dt.datetime.now(dt.timezone.utc)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ShopDatabase]:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    monkeypatch.setenv("SHOP_IDENTITY_SECRET", SECRET)
+    shop.shop_database.cache_clear()
+    shop.identity_secret.cache_clear()
+    database = shop.shop_database()
+    database.upgrade()
+    with database.transaction() as session:
+        ada = add_customer(session)  # linked and verified as web user "web-ada"
+        order = add_order(session, ada, "SO-100001", NOW - dt.timedelta(days=3), shipment_status="in_transit")
+        shipment = session.query(Shipment).filter_by(order_id=order.id).one()
+        shipment.promised_date = TODAY + dt.timedelta(days=1)
+        shipment.estimated_date = TODAY + dt.timedelta(days=1)
+        bob = add_customer(session, name="Bob Lin", email="bob@example.com", web_id="web-bob")
+        add_order(session, bob, "SO-200002", NOW - dt.timedelta(days=1))
+    yield database
+    shop.shop_database.cache_clear()
+    shop.identity_secret.cache_clear()
+    database.dispose()
+
+
+def tracker(
+    sender: str,
+    text: str = "",
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Tracker:
+    message = {"text": text, "entities": entities or [], "metadata": metadata or {}}
+    events = [{"event": "user", "text": text, "input_channel": "socketio", "parse_data": message}]
+    return Tracker(sender, slots or {}, message, events, False, None, {}, "action_listen")
+
+
+def run(action: Action, state: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, state, {}))
+    return dispatcher.messages, events
+
+
+def test_a_proven_customer_hears_where_the_order_is_in_plain_words(database: ShopDatabase) -> None:
+    (message,), events = run(ActionOrderStatus(), tracker("web-ada", "where is my order"))
+    assert message["text"].startswith("Order SO-100001 (1 item, placed on ")
+    assert "is on its way with ParcelPost and should arrive tomorrow (tracking number TRK-SO-100001)" in message["text"]
+    assert events[-1]["name"] == "order_id" and events[-1]["value"] == "SO-100001"
+
+
+def test_an_unproven_user_is_asked_to_prove_who_they_are_first(database: ShopDatabase) -> None:
+    (message,), events = run(ActionOrderStatus(), tracker("stranger", "where is SO-100001"))
+    assert message["response"] == "utter_identify_first" and "SO-100001" not in str(message)
+    assert {"event": "followup", "timestamp": None, "name": "identify_form"} in events
+
+
+def test_someone_elses_order_number_reveals_nothing(database: ShopDatabase) -> None:
+    entity = [{"entity": "order_id", "value": "SO-200002"}]
+    (message,), events = run(ActionOrderStatus(), tracker("web-ada", "where is SO-200002", entity))
+    assert "can't find an order SO-200002" in message["text"] and "Bob" not in message["text"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "order_id", "value": None}]
+
+
+def test_a_slot_set_by_typing_is_not_a_proof(database: ShopDatabase) -> None:
+    state = tracker("intruder", "status", slots={"customer_name": "Ada Berg", "order_id": "SO-100001"})
+    (message,), _ = run(ActionOrderStatus(), state)
+    assert message["response"] == "utter_identify_first"
+
+
+def test_a_signed_token_from_the_shop_site_proves_the_customer(database: ShopDatabase) -> None:
+    with database.transaction() as session:
+        ada = customer_for_identity(session, "web", "web-ada")
+        assert ada is not None
+    token = sign_customer_token(ada.id, SECRET, dt.timedelta(minutes=10))
+    (message,), _ = run(ActionOrderStatus(), tracker("widget-7", "order status", metadata={"customer_token": token}))
+    assert message["text"].startswith("Order SO-100001")
+    (again,), _ = run(ActionOrderStatus(), tracker("widget-7", "and now?"))  # remembered for the conversation
+    assert again["text"].startswith("Order SO-100001")
+    forged = sign_customer_token(ada.id, "not-the-secret", dt.timedelta(minutes=10))
+    (refused,), _ = run(ActionOrderStatus(), tracker("widget-8", "status", metadata={"customer_token": forged}))
+    assert refused["response"] == "utter_identify_first"
+
+
+def validate(state: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    slots = {name: {"mappings": [{"type": "from_entity", "entity": entity}]}
+             for name, entity in (("verify_email", "email"), ("verify_order_id", "order_id"))}  # fmt: skip
+    events = asyncio.run(ValidateIdentifyForm().run(dispatcher, state, {"forms": {}, "slots": slots}))
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def form_tracker(sender: str, slots: dict[str, Any]) -> Tracker:
+    state = tracker(sender, str(slots.get("verify_order_id") or ""))
+    state.slots.update({"requested_slot": "verify_order_id", **slots})
+    # what the customer just gave: rasa-sdk validates the slots set since the last action
+    state.events.append({"event": "slot", "name": "verify_order_id", "value": slots.get("verify_order_id")})
+    state.active_loop = {"name": "identify_form"}
+    state.latest_action_name = "identify_form"
+    return state
+
+
+def test_the_identity_form_links_the_chat_user_after_a_match(database: ShopDatabase) -> None:
+    messages, slots = validate(
+        form_tracker("chat-1", {"verify_email": "Ada@Example.com", "verify_order_id": "so-100001"})
+    )
+    assert messages == [{"text": None, "buttons": [], "elements": [], "custom": {}, "template": "utter_identified",
+                         "response": "utter_identified", "image": None, "attachment": None, "name": "Ada"}]  # fmt: skip
+    assert slots["verify_order_id"] == "SO-100001" and slots["customer_name"] == "Ada Berg"
+    (message,), _ = run(ActionOrderStatus(), tracker("chat-1", "where is it"))
+    assert message["text"].startswith("Order SO-100001")
+
+
+def test_three_mismatches_end_the_form_without_a_link(database: ShopDatabase) -> None:
+    attempts = 0
+    for _ in range(3):
+        state = form_tracker("chat-2", {"verify_email": "ada@example.com", "verify_order_id": "SO-200002",
+                                        "verify_attempts": attempts})  # fmt: skip
+        messages, slots = validate(state)
+        attempts = slots["verify_attempts"]
+        assert slots["verify_email"] is None and slots["verify_order_id"] is None
+    assert attempts == 3 and messages[-1]["response"] == "utter_identify_failed"
+    assert slots.get("requested_slot") is None
+    state = tracker("chat-2", "", slots={"verify_attempts": 3, "pending_request": "action_order_status"})
+    _, events = run(ActionResumeRequest(), state)
+    assert not any(e["event"] == "followup" for e in events)
+    (message,), _ = run(ActionOrderStatus(), tracker("chat-2", "where is it"))
+    assert message["response"] == "utter_identify_first"
+
+
+def test_after_a_proof_the_interrupted_request_resumes(database: ShopDatabase) -> None:
+    state = tracker("web-ada", "", slots={"pending_request": "action_order_status"})
+    _, events = run(ActionResumeRequest(), state)
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_order_status"}
+    hostile = tracker("web-ada", "", slots={"pending_request": "action_delete_everything"})
+    _, events = run(ActionResumeRequest(), hostile)
+    assert not any(e["event"] == "followup" for e in events)
+
+
+def test_delivery_dates_in_words() -> None:
+    today = dt.date(2026, 11, 27)  # a Friday
+    assert day_in_words(today, today) == "today"
+    assert day_in_words(dt.date(2026, 11, 28), today) == "tomorrow"
+    assert day_in_words(dt.date(2026, 12, 1), today) == "on Tuesday"
+    assert day_in_words(dt.date(2026, 12, 9), today) == "on Wednesday 9 December"
+    late = ShipmentStatus("delayed", "ParcelPost", "T1", dt.date(2026, 11, 26), dt.date(2026, 11, 30), None)
+    assert shipment_in_words(late, today) == (
+        "is running late by 4 days: it was promised yesterday and is now expected on Monday with ParcelPost "
+        "(tracking number T1)"
+    )
+    lost = ShipmentStatus("lost", None, None, None, None, None)
+    assert shipment_in_words(lost, today).startswith("has been reported lost")
+    overdue = ShipmentStatus("in_transit", None, None, dt.date(2026, 11, 20), dt.date(2026, 11, 20), None)
+    assert "overdue" in shipment_in_words(overdue, today)

@@ -1,0 +1,78 @@
+"""Proving who a customer is: signed customer tokens, email + order number, verified links only."""
+
+import datetime as dt
+
+import pytest
+
+from store.customers import link_identity
+from store.database import ShopDatabase
+from store.errors import InvalidInput
+from store.identity import (
+    InvalidToken,
+    VerificationFailed,
+    customer_by_email_and_order,
+    prove_identity,
+    read_customer_token,
+    sign_customer_token,
+    verified_customer,
+)
+from tests.store.conftest import ANCHOR
+from tests.store.factories import add_customer, add_order
+
+SECRET = "test-secret"
+
+
+def test_a_signed_token_proves_its_customer_until_it_expires() -> None:
+    token = sign_customer_token(42, SECRET, dt.timedelta(hours=1), now=ANCHOR)
+    assert read_customer_token(token, SECRET, now=ANCHOR + dt.timedelta(minutes=59)) == 42
+    with pytest.raises(InvalidToken, match="expired"):
+        read_customer_token(token, SECRET, now=ANCHOR + dt.timedelta(minutes=61))
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "no-dot", "a.b.c", "x" * 2000, "eyJjdXN0b21lcl9pZCI6NDJ9.deadbeef", "%%%.%%%"],
+)
+def test_malformed_or_forged_tokens_are_refused(token: str) -> None:
+    with pytest.raises(InvalidToken):
+        read_customer_token(token, SECRET, now=ANCHOR)
+
+
+def test_a_token_signed_with_another_secret_or_edited_is_refused() -> None:
+    token = sign_customer_token(42, "other-secret", dt.timedelta(hours=1), now=ANCHOR)
+    with pytest.raises(InvalidToken, match="signature"):
+        read_customer_token(token, SECRET, now=ANCHOR)
+    _, signature = sign_customer_token(42, SECRET, dt.timedelta(hours=1), now=ANCHOR).split(".")
+    forged = sign_customer_token(7, SECRET, dt.timedelta(hours=1), now=ANCHOR).split(".")[0]
+    with pytest.raises(InvalidToken):
+        read_customer_token(f"{forged}.{signature}", SECRET, now=ANCHOR)
+
+
+def test_email_and_order_number_prove_the_customer_only_together(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        ada = add_customer(session)
+        bob = add_customer(session, name="Bob Lin", email="bob@example.com", web_id="web-bob")
+        add_order(session, ada, "SO-100001", ANCHOR)
+        add_order(session, bob, "SO-200002", ANCHOR)
+    with db.transaction() as session:
+        assert customer_by_email_and_order(session, " ADA@example.com ", "so-100001").id == ada
+        for email, number in [("ada@example.com", "SO-200002"), ("bob@example.com", "SO-100001"),
+                              ("nobody@example.com", "SO-100001"), ("ada@example.com", "SO-999999")]:  # fmt: skip
+            with pytest.raises(VerificationFailed):
+                customer_by_email_and_order(session, email, number)
+        with pytest.raises(InvalidInput):
+            customer_by_email_and_order(session, "ada@example.com", "S" * 100)
+
+
+def test_only_verified_links_count(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        ada = add_customer(session)
+        link_identity(session, ada, "telegram", "tg-1", verified=False)
+    with db.transaction() as session:
+        assert verified_customer(session, "telegram", "tg-1") is None
+        assert verified_customer(session, "web", "web-ada") is not None
+        assert verified_customer(session, "carrier-pigeon", "web-ada") is None
+        assert prove_identity(session, ada, "telegram", "tg-1").id == ada
+    with db.transaction() as session:
+        profile = verified_customer(session, "telegram", "tg-1")
+        assert profile is not None and profile.id == ada
