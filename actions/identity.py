@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 FORM = "identify_form"
 # actions that may be resumed after the form (a slot value is never run unchecked)
-RESUMABLE = frozenset({"action_order_status"})
+RESUMABLE = frozenset({"action_order_status", "action_cancel_order"})
 
 
 def ask_to_identify(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:

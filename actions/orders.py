@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ask_to_identify
 from actions.shop import customer_of, shop_database
-from store.errors import OrderNotFound
-from store.orders import OrderSummary, ShipmentStatus, order_status, recent_orders
+from store.errors import CannotCancel, OrderNotFound
+from store.orders import OrderSummary, ShipmentStatus, cancel_order, order_status, recent_orders
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +108,90 @@ class ActionOrderStatus(Action):
             return []
         dispatcher.utter_message(text="\n".join(order_in_words(order, today) for order in orders))
         return [SlotSet("order_id", orders[0].number)]
+
+
+def _money(amount: Any, currency: str) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
+    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"
+
+
+class ActionCancelOrder(Action):
+    """Offer to cancel an order that has not shipped; the change waits for the customer's yes."""
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        customer = customer_of(tracker)
+        if customer is None:
+            return ask_to_identify(dispatcher, self.name())
+        number = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id")
+        with shop_database().transaction() as session:
+            if number:
+                try:
+                    candidates = [order_status(session, customer.id, str(number))]
+                except OrderNotFound:
+                    dispatcher.utter_message(text=f"I can't find an order {number} on your account.")
+                    return [SlotSet("order_id", None)]
+            else:
+                candidates = [o for o in recent_orders(session, customer.id, limit=10) if o.status != "cancelled"]
+        open_orders = [o for o in candidates if not o.has_left_warehouse and o.status != "cancelled"]
+        if number and candidates[0].status == "cancelled":
+            dispatcher.utter_message(text=f"Order {candidates[0].number} is already cancelled.")
+            return []
+        if number and not open_orders:
+            dispatcher.utter_message(
+                text=f"Order {candidates[0].number} has already left our warehouse, so it can't be cancelled any "
+                "more. Once it arrives you can return it for a refund: just tell me you'd like to return it."
+            )
+            return []
+        if not open_orders:
+            dispatcher.utter_message(text="None of your orders can still be cancelled: they have all shipped.")
+            return []
+        if len(open_orders) > 1:
+            listed = "\n".join(
+                f"- {o.number}: {o.item_count} items, {_money(o.total, o.currency)}" for o in open_orders
+            )
+            dispatcher.utter_message(text=f"Which order should I cancel? Tell me its number:\n{listed}")
+            return []
+        order = open_orders[0]
+        dispatcher.utter_message(
+            text=f"Cancel order {order.number} ({order.item_count} item{'s' if order.item_count != 1 else ''}, "
+            f"{_money(order.total, order.currency)})? You'll get a full refund; this can't be undone.",
+            buttons=[{"title": "Yes, cancel it", "payload": "/affirm"}, {"title": "No, keep it", "payload": "/deny"}],
+        )
+        return [SlotSet("order_id", order.number), SlotSet("pending_confirmation", f"cancel:{order.number}")]
+
+
+class ActionConfirmPending(Action):
+    """The customer's yes or no to a change we asked them to confirm."""
+
+    def name(self) -> str:
+        return "action_confirm_pending"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        pending = str(tracker.get_slot("pending_confirmation") or "")
+        cleared = [SlotSet("pending_confirmation", None)]
+        kind, _, number = pending.partition(":")
+        if (tracker.latest_message.get("intent") or {}).get("name") != "affirm":
+            dispatcher.utter_message(text="OK, I haven't changed anything.")
+            return cleared
+        customer = customer_of(tracker)
+        if customer is None or kind != "cancel" or not number:
+            dispatcher.utter_message(text="Sorry, I've lost track of what to change. What would you like to do?")
+            return cleared
+        try:
+            with shop_database().transaction() as session:
+                cancel_order(session, customer.id, number)
+        except (CannotCancel, OrderNotFound) as error:
+            dispatcher.utter_message(text=f"I couldn't cancel it: {error}.")
+            return cleared
+        dispatcher.utter_message(
+            text=f"Done: order {number} is cancelled. The refund goes back to your original payment method "
+            "within 5 working days."
+        )
+        return cleared

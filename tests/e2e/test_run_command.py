@@ -225,6 +225,23 @@ def test_order_status_needs_a_proof_of_identity_first(stack: RunningStack) -> No
     assert again[0].startswith(f"Order {number} (")
 
 
+def test_cancelling_an_order_that_has_not_shipped_after_a_yes(stack: RunningStack) -> None:
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        email, number = db.execute(
+            "SELECT c.email, o.number FROM customers c JOIN orders o ON o.customer_id = c.id "
+            "WHERE o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id "
+            "AND s.status != 'processing') ORDER BY o.id LIMIT 1"
+        ).fetchone()
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    assert say_rest(stack, sender, "I need to cancel an order")[-1] == "What is the email address on your account?"
+    say_rest(stack, sender, email)
+    offer = say_rest(stack, sender, number)
+    assert offer[-1].startswith(f"Cancel order {number} (")
+    assert say_rest(stack, sender, "yes please")[0].startswith(f"Done: order {number} is cancelled.")
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        assert db.execute("SELECT status FROM orders WHERE number = ?", (number,)).fetchone()[0] == "cancelled"
+
+
 def test_erasing_a_customer_removes_their_conversations_from_rasa(stack: RunningStack) -> None:
     sender = "web-demo-5"  # the web identity of demo customer 5, seeded by the run command's setup
     say_rest(stack, sender, "hello")

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import shop
 from actions.identity import ActionResumeRequest, ValidateIdentifyForm
-from actions.orders import ActionOrderStatus, day_in_words, shipment_in_words
+from actions.orders import ActionCancelOrder, ActionConfirmPending, ActionOrderStatus, day_in_words, shipment_in_words
 from store.customers import customer_for_identity
 from store.database import ShopDatabase
 from store.identity import sign_customer_token
 from store.models import Shipment
-from store.orders import ShipmentStatus
+from store.orders import ShipmentStatus, order_status
 from tests.store.factories import add_customer, add_order
 
 SECRET = "order-actions-secret"
@@ -176,3 +177,52 @@ def test_delivery_dates_in_words() -> None:
     assert shipment_in_words(lost, today).startswith("has been reported lost")
     overdue = ShipmentStatus("in_transit", None, None, dt.date(2026, 11, 20), dt.date(2026, 11, 20), None)
     assert "overdue" in shipment_in_words(overdue, today)
+
+
+def answer(sender: str, intent: str, pending: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    state = tracker(sender, intent, slots={"pending_confirmation": pending})
+    state.latest_message["intent"] = {"name": intent, "confidence": 0.99}
+    return run(ActionConfirmPending(), state)
+
+
+def test_cancelling_asks_first_and_only_a_yes_cancels(database: ShopDatabase) -> None:
+    with database.transaction() as session:
+        ada = customer_for_identity(session, "web", "web-ada")
+        assert ada is not None
+        add_order(session, ada.id, "SO-100009", NOW, shipment_status="processing").total = Decimal("40.00")
+    (offer,), events = run(ActionCancelOrder(), tracker("web-ada", "cancel my order"))
+    assert offer["text"].startswith("Cancel order SO-100009 (1 item, $40.00)?")
+    assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
+    assert events[-1] == {
+        "event": "slot",
+        "timestamp": None,
+        "name": "pending_confirmation",
+        "value": "cancel:SO-100009",
+    }
+    (kept,), _ = answer("web-ada", "deny", "cancel:SO-100009")
+    assert kept["text"] == "OK, I haven't changed anything."
+    with database.transaction() as session:
+        assert order_status(session, ada.id, "SO-100009").status == "paid"
+    (done,), events = answer("web-ada", "affirm", "cancel:SO-100009")
+    assert done["text"].startswith("Done: order SO-100009 is cancelled.")
+    assert events == [{"event": "slot", "timestamp": None, "name": "pending_confirmation", "value": None}]
+    with database.transaction() as session:
+        assert order_status(session, ada.id, "SO-100009").status == "cancelled"
+    (again,), _ = answer("web-ada", "affirm", "cancel:SO-100009")
+    assert again["text"].startswith("I couldn't cancel it: order SO-100009 is already cancelled")
+
+
+def test_a_shipped_order_is_not_cancelled_but_returned(database: ShopDatabase) -> None:
+    entity = [{"entity": "order_id", "value": "SO-100001"}]
+    (message,), events = run(ActionCancelOrder(), tracker("web-ada", "cancel SO-100001", entity))
+    assert "has already left our warehouse" in message["text"] and events == []
+
+
+def test_a_yes_cannot_cancel_someone_elses_order(database: ShopDatabase) -> None:
+    (message,), _ = answer("web-ada", "affirm", "cancel:SO-200002")
+    assert message["text"].startswith("I couldn't cancel it: no order")
+    with database.transaction() as session:
+        bob = customer_for_identity(session, "web", "web-bob")
+        assert bob is not None and order_status(session, bob.id, "SO-200002").status == "paid"
+    (stranger,), _ = answer("stranger", "affirm", "cancel:SO-100001")
+    assert stranger["text"].startswith("Sorry, I've lost track")
