@@ -1,7 +1,7 @@
 """The identity form: email address plus an order number prove who the customer is.
 
 An action that needs the customer and finds none remembers what was asked (`pending_request`)
-and starts the form; when the form ends with a proof, `action_resume_request` runs the request.
+and starts the form; when the form ends with a proof, `action_resume_request` carries out the request.
 Three failed attempts end the form with the offer of a person.
 """
 
@@ -97,5 +97,9 @@ class ActionResumeRequest(Action):
                 return [*events, SlotSet("verify_attempts", 0), ActiveLoop(None)]
             return events
         if request in RESUMABLE:
-            return [*events, FollowupAction(str(request))]
+            # run here rather than as a follow-up action: the rule that ends the form ends with this action
+            from actions.orders import ActionCancelOrder, ActionOrderStatus
+
+            action = {a.name(): a for a in (ActionOrderStatus(), ActionCancelOrder())}[str(request)]
+            return [*events, *await action.run(dispatcher, tracker, domain)]
         return events

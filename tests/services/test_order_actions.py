@@ -155,11 +155,11 @@ def test_three_mismatches_end_the_form_without_a_link(database: ShopDatabase) ->
 
 def test_after_a_proof_the_interrupted_request_resumes(database: ShopDatabase) -> None:
     state = tracker("web-ada", "", slots={"pending_request": "action_order_status"})
-    _, events = run(ActionResumeRequest(), state)
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_order_status"}
+    (message,), events = run(ActionResumeRequest(), state)
+    assert message["text"].startswith("Order SO-100001") and events[0]["name"] == "pending_request"
     hostile = tracker("web-ada", "", slots={"pending_request": "action_delete_everything"})
-    _, events = run(ActionResumeRequest(), hostile)
-    assert not any(e["event"] == "followup" for e in events)
+    messages, events = run(ActionResumeRequest(), hostile)
+    assert messages == [] and not any(e["event"] == "followup" for e in events)
 
 
 def test_delivery_dates_in_words() -> None:
