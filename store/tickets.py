@@ -20,7 +20,11 @@ CATEGORY_PRIORITY = {
     "lost_parcel": "high",
     "damaged_item": "high",
     "payment": "high",
+    "billing": "high",
+    "product_quality": "normal",
+    "service": "normal",
     "complaint": "normal",
+    "handoff": "normal",  # a conversation waiting for a person (the staff queue)
     "return": "normal",
     "delivery": "normal",
     "question": "low",
@@ -28,6 +32,9 @@ CATEGORY_PRIORITY = {
 }
 SENTIMENTS = frozenset({"positive", "neutral", "negative", "very_negative"})
 OPEN_STATES = ("open", "pending")
+# this many tickets from the same customer in REPEAT_WINDOW make the next one more urgent
+REPEAT_CONTACTS = 2
+REPEAT_WINDOW = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,16 @@ class TicketSummary:
     conversation_id: str | None
 
 
-def ticket_priority(category: str, sentiment: str = "neutral", segment: str | None = None) -> str:
-    """Priority: by category, one step up for a very unhappy customer, one more for a VIP."""
+def ticket_priority(
+    category: str, sentiment: str = "neutral", segment: str | None = None, earlier_contacts: int = 0
+) -> str:
+    """Priority: by category, one step up for a very unhappy customer, one for a customer who has
+    contacted us repeatedly of late, one for a VIP."""
     level = PRIORITIES.index(CATEGORY_PRIORITY[one_of("category", category, frozenset(CATEGORY_PRIORITY))])
     one_of("sentiment", sentiment, SENTIMENTS)
     if sentiment == "very_negative" or (sentiment == "negative" and category == "complaint"):
+        level += 1
+    if earlier_contacts >= REPEAT_CONTACTS:
         level += 1
     if segment == "vip":
         level += 1
@@ -93,7 +105,12 @@ def open_ticket(
         ).first()
         if order_id is None:
             raise OrderNotFound(f"no order {order_number!r} for this customer")
-    priority = ticket_priority(category, sentiment, segment)
+    earlier = 0
+    if customer_id is not None:
+        earlier = len(session.scalars(
+            select(Ticket.id).where(Ticket.customer_id == customer_id, Ticket.created_at >= now - REPEAT_WINDOW)
+        ).all())  # fmt: skip
+    priority = ticket_priority(category, sentiment, segment, earlier)
     ticket = Ticket(
         customer_id=customer_id,
         order_id=order_id,
@@ -128,3 +145,23 @@ def resolve_ticket(session: Session, ticket_id: int, resolution: str, now: dt.da
     ticket.resolution = clean_text("resolution", resolution, 20_000)
     ticket.resolved_at = now or utcnow()
     return _summary(ticket)
+
+
+def waiting_for_people(session: Session) -> list[TicketSummary]:
+    """The staff queue: conversations handed to a person and not yet taken, most urgent first."""
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.category == "handoff", Ticket.status == "open", Ticket.assignee.is_(None))
+        .order_by(Ticket.sla_due, Ticket.id)
+    ).all()
+    return [_summary(t) for t in tickets]
+
+
+def open_handoff(session: Session, conversation_id: str) -> TicketSummary | None:
+    """This conversation's handoff that is still open, if any."""
+    ticket = session.scalars(
+        select(Ticket).where(
+            Ticket.category == "handoff", Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATES)
+        )
+    ).first()
+    return _summary(ticket) if ticket else None

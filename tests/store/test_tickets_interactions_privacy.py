@@ -15,9 +15,16 @@ from store.customers import create_customer, link_identity
 from store.database import ShopDatabase
 from store.errors import InvalidInput
 from store.interactions import record_interaction
-from store.models import Base, Interaction, Order
+from store.models import Base, Interaction, Order, Ticket
 from store.privacy import apply_retention, erase_customer, export_customer
-from store.tickets import open_ticket, open_tickets, ticket_priority
+from store.tickets import (
+    open_handoff,
+    open_ticket,
+    open_tickets,
+    resolve_ticket,
+    ticket_priority,
+    waiting_for_people,
+)
 from tests.store.conftest import ANCHOR
 from tests.store.factories import add_customer, add_order, add_product
 
@@ -35,6 +42,37 @@ from tests.store.factories import add_customer, add_order, add_product
 )
 def test_ticket_priority_rules(category: str, sentiment: str, segment: str | None, priority: str) -> None:
     assert ticket_priority(category, sentiment, segment) == priority
+
+
+def test_repeated_contact_raises_the_priority_of_the_next_ticket(db: ShopDatabase) -> None:
+    assert ticket_priority("product_quality", "neutral", None, earlier_contacts=1) == "normal"
+    assert ticket_priority("product_quality", "neutral", None, earlier_contacts=2) == "high"
+    with db.transaction() as session:
+        customer = add_customer(session)
+        other = add_customer(session, name="Bob Lin", email="bob@example.com", web_id="web-bob")
+        old = open_ticket(session, category="service", subject="old", customer_id=customer,
+                          now=ANCHOR - dt.timedelta(days=40))  # fmt: skip
+        first = open_ticket(session, category="service", subject="1", customer_id=customer, now=ANCHOR)
+        second = open_ticket(session, category="service", subject="2", customer_id=customer, now=ANCHOR)
+        third = open_ticket(session, category="service", subject="3", customer_id=customer, now=ANCHOR)
+        bobs = open_ticket(session, category="service", subject="b", customer_id=other, now=ANCHOR)
+    assert [t.priority for t in (old, first, second, third, bobs)] == ["normal", "normal", "normal", "high", "normal"]
+
+
+def test_the_staff_queue_holds_open_untaken_handoffs_most_urgent_first(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        customer = add_customer(session)
+        calm = open_ticket(session, category="handoff", subject="calm", conversation_id="c1", now=ANCHOR)
+        angry = open_ticket(session, category="handoff", subject="angry", conversation_id="c2",
+                            sentiment="very_negative", customer_id=customer, now=ANCHOR)  # fmt: skip
+        open_ticket(session, category="complaint", subject="not a handoff", conversation_id="c3", now=ANCHOR)
+        taken = open_ticket(session, category="handoff", subject="taken", conversation_id="c4", now=ANCHOR)
+        session.get(Ticket, taken.id).assignee = "sam"
+    with db.transaction() as session:
+        assert [t.id for t in waiting_for_people(session)] == [angry.id, calm.id]
+        assert open_handoff(session, "c1") == calm and open_handoff(session, "c3") is None
+        resolve_ticket(session, calm.id, "answered")
+        assert open_handoff(session, "c1") is None
 
 
 def test_tickets_get_an_sla_and_are_listed_most_urgent_first(db: ShopDatabase) -> None:

@@ -1,4 +1,5 @@
-"""Order status through the actions, on a real shop database: nothing personal before a proof."""
+"""Orders, identity, complaints and handoff through the actions, on a real shop database: nothing
+personal before a proof."""
 
 import asyncio
 import datetime as dt
@@ -12,13 +13,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import shop
+from actions.complaints import ActionFileComplaint, ActionHandoff, complaint_category
 from actions.identity import ActionResumeRequest, ValidateIdentifyForm
 from actions.orders import ActionCancelOrder, ActionConfirmPending, ActionOrderStatus, day_in_words, shipment_in_words
 from store.customers import customer_for_identity
 from store.database import ShopDatabase
 from store.identity import sign_customer_token
-from store.models import Shipment
+from store.models import Shipment, Ticket
 from store.orders import ShipmentStatus, order_status
+from store.tickets import waiting_for_people
 from tests.store.factories import add_customer, add_order
 
 SECRET = "order-actions-secret"
@@ -226,3 +229,64 @@ def test_a_yes_cannot_cancel_someone_elses_order(database: ShopDatabase) -> None
         assert bob is not None and order_status(session, bob.id, "SO-200002").status == "paid"
     (stranger,), _ = answer("stranger", "affirm", "cancel:SO-100001")
     assert stranger["text"].startswith("Sorry, I've lost track")
+
+
+def complaint(sender: str, text: str, intent: str, label: str, frustration: list[str]) -> Tracker:
+    state = tracker(sender, text)
+    state.latest_message["intent"] = {"name": intent, "confidence": 0.9}
+    state.latest_message["sentiment"] = {"label": label, "frustration": frustration}
+    return state
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "category"),
+    [
+        ("my parcel never arrived", "delivery_problem", "lost_parcel"),
+        ("the vase arrived damaged", "delivery_problem", "damaged_item"),
+        ("the parcel is 3 days late and support doesn't answer", "delivery_problem", "delivery"),
+        ("the zip broke after two days, really poor quality", "complaint", "product_quality"),
+        ("you charged my card twice", "complaint", "billing"),
+        ("your agent was rude to me", "complaint", "service"),
+        ("I am not happy at all", "complaint", "complaint"),
+        ("I was billed wrongly", "payment_issue", "billing"),
+    ],
+)
+def test_complaints_are_classified_by_what_they_are_about(text: str, intent: str, category: str) -> None:
+    assert complaint_category(text, intent) == category
+
+
+def test_a_complaint_opens_a_ticket_whose_priority_follows_the_mood(database: ShopDatabase) -> None:
+    calm = complaint("web-ada", "the zip broke after two days", "complaint", "neutral", [])
+    (message,), events = run(ActionFileComplaint(), calm)
+    assert message["text"].startswith("Thanks for telling us. I've passed the quality of a product to our team")
+    assert "(normal priority); someone will get back to you within 24 hours." in message["text"]
+    angry = complaint("web-ada", "THE ZIP BROKE AGAIN!!!", "complaint", "negative", ["shouting"])
+    (message,), events = run(ActionFileComplaint(), angry)
+    assert message["text"].startswith("I'm really sorry") and "(high priority)" in message["text"]
+    with database.transaction() as session:
+        ticket = session.get(Ticket, int(events[0]["value"]))
+        assert ticket is not None and ticket.customer_id is not None
+        assert ticket.conversation_id == "web-ada" and ticket.description == "THE ZIP BROKE AGAIN!!!"
+
+
+def test_an_anonymous_complaint_is_kept_without_a_customer(database: ShopDatabase) -> None:
+    (message,), events = run(ActionFileComplaint(), complaint("visitor-1", "parcel late", "delivery_problem",
+                                                                "negative", []))  # fmt: skip
+    assert "a delivery problem" in message["text"]
+    with database.transaction() as session:
+        ticket = session.get(Ticket, int(events[0]["value"]))
+        assert ticket is not None and ticket.customer_id is None and ticket.conversation_id == "visitor-1"
+
+
+def test_a_handoff_pauses_the_assistant_and_queues_the_conversation_once(database: ShopDatabase) -> None:
+    (first,), events = run(ActionHandoff(), tracker("visitor-2", "I want to talk to a human"))
+    assert first["text"].startswith("I've asked a colleague to take over; nobody is waiting before you")
+    assert events[-1] == {"event": "pause", "timestamp": None}
+    (second,), _ = run(ActionHandoff(), complaint("visitor-3", "a person please!!", "human_handoff", "negative",
+                                                  ["repeated_punctuation"]))  # fmt: skip
+    assert "nobody is waiting" in second["text"]  # an upset customer goes first
+    (again,), events_again = run(ActionHandoff(), tracker("visitor-2", "hello?"))
+    assert "1 person is waiting before you" in again["text"]
+    assert events_again[0]["value"] == events[0]["value"]  # the same ticket, not a second one
+    with database.transaction() as session:
+        assert [t.conversation_id for t in waiting_for_people(session)] == ["visitor-3", "visitor-2"]
