@@ -242,6 +242,16 @@ def test_cancelling_an_order_that_has_not_shipped_after_a_yes(stack: RunningStac
         assert db.execute("SELECT status FROM orders WHERE number = ?", (number,)).fetchone()[0] == "cancelled"
 
 
+def test_asking_for_a_person_pauses_the_assistant_and_queues_the_conversation(stack: RunningStack) -> None:
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    (reply,) = say_rest(stack, sender, "can I talk to a real person please")
+    assert reply.startswith("I've asked a colleague to take over;")
+    assert say_rest(stack, sender, "hello? anyone there?") == []  # the assistant stays quiet for the person
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        rows = db.execute("SELECT category, status FROM tickets WHERE conversation_id = ?", (sender,)).fetchall()
+    assert rows == [("handoff", "open")]
+
+
 def test_erasing_a_customer_removes_their_conversations_from_rasa(stack: RunningStack) -> None:
     sender = "web-demo-5"  # the web identity of demo customer 5, seeded by the run command's setup
     say_rest(stack, sender, "hello")
