@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 FORM = "identify_form"
 # actions that may be resumed after the form (a slot value is never run unchecked)
-RESUMABLE = frozenset({"action_order_status", "action_cancel_order"})
+RESUMABLE = frozenset({"action_order_status", "action_cancel_order", "action_refund_status"})
 
 
 def ask_to_identify(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
@@ -98,8 +98,9 @@ class ActionResumeRequest(Action):
             return events
         if request in RESUMABLE:
             # run here rather than as a follow-up action: the rule that ends the form ends with this action
-            from actions.orders import ActionCancelOrder, ActionOrderStatus
+            from actions.orders import ActionCancelOrder, ActionOrderStatus, ActionRefundStatus
 
-            action = {a.name(): a for a in (ActionOrderStatus(), ActionCancelOrder())}[str(request)]
+            actions = (ActionOrderStatus(), ActionCancelOrder(), ActionRefundStatus())
+            action = {a.name(): a for a in actions}[str(request)]
             return [*events, *await action.run(dispatcher, tracker, domain)]
         return events

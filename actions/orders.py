@@ -1,4 +1,5 @@
-"""Order status and tracking, for a proven customer, with the delivery date in plain words."""
+"""Orders for a proven customer: status and tracking with the delivery date in plain words,
+cancellation after a yes, refunds."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from actions.identity import ask_to_identify
 from actions.shop import customer_of, shop_database
 from store.errors import CannotCancel, OrderNotFound
 from store.orders import OrderSummary, ShipmentStatus, cancel_order, order_status, recent_orders
+from store.returns import ReturnStatus, customer_returns
 
 logger = logging.getLogger(__name__)
 
@@ -195,3 +197,44 @@ class ActionConfirmPending(Action):
             "within 5 working days."
         )
         return cleared
+
+
+def return_in_words(item: ReturnStatus, today: dt.date) -> str:
+    """One return and its refund, as the customer would want to hear it."""
+    head = f"{item.product_title} from order {item.order_number}"
+    amount = _money(item.refund_amount, item.currency)
+    if item.status == "refunded":
+        when = day_in_words(item.refunded_at.date(), today) if item.refunded_at else "already"
+        return f"{head}: {amount} was refunded {when}; it shows on your statement within 3-5 working days."
+    if item.status == "rejected":
+        return f"{head}: the return was not accepted; a colleague has emailed you why."
+    received = "approved" if item.status == "approved" else "registered"
+    return (
+        f"{head}: the return is {received} (requested {day_in_words(item.requested_at.date(), today)}); "
+        f"{amount} is refunded once the item is back in our warehouse, usually within 5 working days."
+    )
+
+
+class ActionRefundStatus(Action):
+    """Where the customer's refunds are."""
+
+    def name(self) -> str:
+        return "action_refund_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        customer = customer_of(tracker)
+        if customer is None:
+            return ask_to_identify(dispatcher, self.name())
+        with shop_database().transaction() as session:
+            returns = customer_returns(session, customer.id, limit=3)
+        if not returns:
+            dispatcher.utter_message(
+                text="I can't see any returns on your account, so there is no refund on its way yet. "
+                "Would you like to return something?"
+            )
+            return []
+        today = dt.datetime.now(dt.timezone.utc).date()
+        dispatcher.utter_message(text="\n".join(return_in_words(item, today) for item in returns))
+        return []

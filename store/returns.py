@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.errors import AlreadyReturned, NotEligibleForReturn, OrderLineNotFound, OrderNotFound, ReturnNotFound
-from store.models import Order, OrderLine, Refund, Return, Shipment, utcnow
+from store.models import Order, OrderLine, Product, Refund, Return, Shipment, utcnow
 from store.validation import clean_text, one_of
 
 RETURN_WINDOW = dt.timedelta(days=30)  # counted from delivery
@@ -131,3 +131,35 @@ def refund_return(session: Session, return_id: int, method: str = "original_paym
     item_return.status = "refunded"
     session.add(Refund(return_id=return_id, amount=item_return.refund_amount, method=clean_text("method", method, 32)))
     return item_return.refund_amount
+
+
+@dataclass(frozen=True)
+class ReturnStatus:
+    """One of the customer's returns and where its refund is."""
+
+    return_id: int
+    order_number: str
+    product_title: str
+    status: str
+    refund_amount: Decimal
+    currency: str
+    requested_at: dt.datetime
+    refunded_at: dt.datetime | None
+
+
+def customer_returns(session: Session, customer_id: int, limit: int = 5) -> list[ReturnStatus]:
+    """The customer's latest returns, newest first, with their refunds."""
+    rows = session.execute(
+        select(Return, Order.number, Order.currency, Product.title, Refund.created_at)
+        .join(OrderLine, OrderLine.id == Return.order_line_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .outerjoin(Refund, Refund.return_id == Return.id)
+        .where(Order.customer_id == customer_id)
+        .order_by(Return.requested_at.desc(), Return.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        ReturnStatus(r.id, number, title, r.status, r.refund_amount, currency, r.requested_at, refunded_at)
+        for r, number, currency, title, refunded_at in rows
+    ]

@@ -15,12 +15,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import shop
 from actions.complaints import ActionFileComplaint, ActionHandoff, complaint_category
 from actions.identity import ActionResumeRequest, ValidateIdentifyForm
-from actions.orders import ActionCancelOrder, ActionConfirmPending, ActionOrderStatus, day_in_words, shipment_in_words
+from actions.orders import (
+    ActionCancelOrder,
+    ActionConfirmPending,
+    ActionOrderStatus,
+    ActionRefundStatus,
+    day_in_words,
+    shipment_in_words,
+)
 from store.customers import customer_for_identity
 from store.database import ShopDatabase
 from store.identity import sign_customer_token
 from store.models import Shipment, Ticket
 from store.orders import ShipmentStatus, order_status
+from store.returns import refund_return, request_return
 from store.tickets import waiting_for_people
 from tests.store.factories import add_customer, add_order
 
@@ -290,3 +298,24 @@ def test_a_handoff_pauses_the_assistant_and_queues_the_conversation_once(databas
     assert events_again[0]["value"] == events[0]["value"]  # the same ticket, not a second one
     with database.transaction() as session:
         assert [t.conversation_id for t in waiting_for_people(session)] == ["visitor-3", "visitor-2"]
+
+
+def test_refund_status_tells_where_each_refund_is(database: ShopDatabase) -> None:
+    (none,), _ = run(ActionRefundStatus(), tracker("web-ada", "where is my refund"))
+    assert none["text"].startswith("I can't see any returns on your account")
+    with database.transaction() as session:
+        ada = customer_for_identity(session, "web", "web-ada")
+        assert ada is not None
+        order = add_order(
+            session, ada.id, "SO-100005", NOW - dt.timedelta(days=10), delivered_at=NOW - dt.timedelta(days=5)
+        )
+        line_id = order.lines[0].id
+        receipt = request_return(session, ada.id, "SO-100005", line_id, reason="wrong_size", condition="unopened")
+        refund_return(session, receipt.return_id)
+    (message,), _ = run(ActionRefundStatus(), tracker("web-ada", "where is my refund"))
+    assert message["text"] == (
+        "Product P1 from order SO-100005: $40.00 was refunded today; "
+        "it shows on your statement within 3-5 working days."
+    )
+    (stranger,), _ = run(ActionRefundStatus(), tracker("web-bob-impostor", "where is my refund"))
+    assert stranger["response"] == "utter_identify_first"
