@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import shop
 from actions.complaints import ActionFileComplaint, ActionHandoff, complaint_category
+from actions.greeting import ActionGreet
 from actions.identity import ActionResumeRequest, ValidateIdentifyForm
 from actions.orders import (
     ActionCancelOrder,
@@ -319,3 +320,16 @@ def test_refund_status_tells_where_each_refund_is(database: ShopDatabase) -> Non
     )
     (stranger,), _ = run(ActionRefundStatus(), tracker("web-bob-impostor", "where is my refund"))
     assert stranger["response"] == "utter_identify_first"
+
+
+def test_a_returning_customer_is_greeted_by_name_and_told_what_we_know(database: ShopDatabase) -> None:
+    (hello,), events = run(ActionGreet(), tracker("web-ada", "hi"))
+    assert hello["text"] == "Hi Ada, welcome back! What can I do for you today?"
+    assert events == [{"event": "slot", "timestamp": None, "name": "customer_name", "value": "Ada Berg"}]
+    with database.transaction() as session:
+        shipment = session.query(Shipment).filter_by(tracking_number="TRK-SO-100001").one()
+        shipment.status, shipment.estimated_date = "delayed", TODAY + dt.timedelta(days=3)
+    (delayed,), _ = run(ActionGreet(), tracker("web-ada", "hello"))
+    assert delayed["text"].startswith("Hi Ada, welcome back! I can see your order SO-100001 is delayed, now expected")
+    (anonymous,), events = run(ActionGreet(), tracker("visitor-9", "hi"))
+    assert anonymous["response"] == "utter_greet" and events == []
