@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ask_to_identify
-from actions.shop import customer_of, shop_database
+from actions.shop import customer_of, offer_a_person_if_upset, shop_database
 from store.errors import CannotCancel, OrderNotFound
 from store.orders import OrderSummary, ShipmentStatus, cancel_order, order_status, recent_orders
 from store.returns import ReturnStatus, customer_returns
@@ -109,7 +109,7 @@ class ActionOrderStatus(Action):
             dispatcher.utter_message(text="I can't see any orders on your account yet.")
             return []
         dispatcher.utter_message(text="\n".join(order_in_words(order, today) for order in orders))
-        return [SlotSet("order_id", orders[0].number)]
+        return [SlotSet("order_id", orders[0].number), *offer_a_person_if_upset(dispatcher, tracker)]
 
 
 def _money(amount: Any, currency: str) -> str:
@@ -237,4 +237,4 @@ class ActionRefundStatus(Action):
             return []
         today = dt.datetime.now(dt.timezone.utc).date()
         dispatcher.utter_message(text="\n".join(return_in_words(item, today) for item in returns))
-        return []
+        return offer_a_person_if_upset(dispatcher, tracker)

@@ -10,6 +10,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.shop import offer_a_person_if_upset
 from catalog.index import IndexMissing
 from catalog.search import ProductSearch, SearchHit, clean_query
 from settings import load_settings
@@ -77,4 +78,4 @@ class ActionSearchProducts(Action):
             return []
         heading = f"Yes, we have {wanted}" if wanted else "Here is what I found"
         dispatcher.utter_message(text=f"{heading}:\n" + "\n".join(_listed(hit) for hit in result.hits[:MAX_LISTED]))
-        return []
+        return offer_a_person_if_upset(dispatcher, tracker)

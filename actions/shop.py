@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from settings import load_settings
 from store.customers import CustomerProfile
@@ -62,3 +65,30 @@ def customer_of(tracker: Tracker) -> CustomerProfile | None:
         except StoreError as error:  # forged, expired, unknown customer, linked to another
             logger.warning("customer token not accepted for conversation %s: %s", user, error)
             return None
+
+
+NEGATIVE_STREAK = 2  # this many negative messages in a row and a person is offered
+
+
+def negative_streak(tracker: Tracker) -> int:
+    """How many of the customer's latest messages in a row were negative."""
+    streak = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        label = ((event.get("parse_data") or {}).get("sentiment") or {}).get("label")
+        if label != "negative":
+            break
+        streak += 1
+    return streak
+
+
+def offer_a_person_if_upset(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """After an answer: offer a person to a customer who keeps being unhappy (once a conversation)."""
+    if tracker.get_slot("person_offered") or negative_streak(tracker) < NEGATIVE_STREAK:
+        return []
+    dispatcher.utter_message(
+        text="I'm sorry this is taking so long. Would you rather talk to one of my colleagues?",
+        buttons=[{"title": "Yes, get me a person", "payload": "/human_handoff"}],
+    )
+    return [SlotSet("person_offered", True)]

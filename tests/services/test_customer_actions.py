@@ -333,3 +333,22 @@ def test_a_returning_customer_is_greeted_by_name_and_told_what_we_know(database:
     assert delayed["text"].startswith("Hi Ada, welcome back! I can see your order SO-100001 is delayed, now expected")
     (anonymous,), events = run(ActionGreet(), tracker("visitor-9", "hi"))
     assert anonymous["response"] == "utter_greet" and events == []
+
+
+def test_a_customer_who_stays_unhappy_is_offered_a_person_once(database: ShopDatabase) -> None:
+    def said(*labels: str) -> Tracker:
+        state = tracker("web-ada", "where is my order")
+        state.events = [{"event": "user", "text": "x", "input_channel": "socketio",
+                         "parse_data": {"sentiment": {"label": label}}} for label in labels]  # fmt: skip
+        return state
+
+    (_, offer), events = run(ActionOrderStatus(), said("neutral", "negative", "negative"))
+    assert offer["text"].startswith("I'm sorry this is taking so long.")
+    assert offer["buttons"][0]["payload"] == "/human_handoff"
+    assert events[-1] == {"event": "slot", "timestamp": None, "name": "person_offered", "value": True}
+    (only_answer,), _ = run(ActionOrderStatus(), said("negative", "neutral"))
+    assert only_answer["text"].startswith("Order SO-100001")
+    offered = said("negative", "negative", "negative")
+    offered.slots["person_offered"] = True
+    (answer,), _ = run(ActionOrderStatus(), offered)
+    assert answer["text"].startswith("Order SO-100001")
