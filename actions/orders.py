@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ask_to_identify
-from actions.shop import customer_of, offer_a_person_if_upset, shop_database
+from actions.shop import customer_of, money, offer_a_person_if_upset, shop_database
 from store.errors import CannotCancel, OrderNotFound
 from store.orders import OrderSummary, ShipmentStatus, cancel_order, order_status, recent_orders
 from store.returns import ReturnStatus, customer_returns
@@ -79,6 +79,26 @@ def order_in_words(order: OrderSummary, today: dt.date) -> str:
     return f"{head}: {parts}."
 
 
+def named_or_recent_orders(
+    dispatcher: CollectingDispatcher, tracker: Tracker, customer_id: int, recent: int
+) -> tuple[str | None, list[OrderSummary] | None]:
+    """The order number the customer gave (entity, else slot) and that order; without a number, their
+    `recent` latest orders that are not cancelled. None (and the customer told) for a number that
+    is not theirs."""
+    number = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id")
+    with shop_database().transaction() as session:
+        if not number:
+            return None, [o for o in recent_orders(session, customer_id, limit=recent) if o.status != "cancelled"]
+        try:
+            return str(number), [order_status(session, customer_id, str(number))]
+        except OrderNotFound:
+            dispatcher.utter_message(
+                text=f"I can't find an order {number} on your account. Could you check the number? "
+                "It looks like SO-123456 and is in your confirmation email."
+            )
+            return str(number), None
+
+
 class ActionOrderStatus(Action):
     """Where the customer's order is: the one they named, else their latest ones."""
 
@@ -91,30 +111,15 @@ class ActionOrderStatus(Action):
         customer = customer_of(tracker)
         if customer is None:
             return ask_to_identify(dispatcher, self.name())
-        number = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id")
-        today = dt.datetime.now(dt.timezone.utc).date()
-        with shop_database().transaction() as session:
-            if number:
-                try:
-                    orders = [order_status(session, customer.id, str(number))]
-                except OrderNotFound:
-                    dispatcher.utter_message(
-                        text=f"I can't find an order {number} on your account. Could you check the number? "
-                        "It looks like SO-123456 and is in your confirmation email."
-                    )
-                    return [SlotSet("order_id", None)]
-            else:
-                orders = [o for o in recent_orders(session, customer.id, limit=3) if o.status != "cancelled"][:2]
+        _, found = named_or_recent_orders(dispatcher, tracker, customer.id, recent=3)
+        if found is None:
+            return [SlotSet("order_id", None)]
+        orders, today = found[:2], dt.datetime.now(dt.timezone.utc).date()
         if not orders:
             dispatcher.utter_message(text="I can't see any orders on your account yet.")
             return []
         dispatcher.utter_message(text="\n".join(order_in_words(order, today) for order in orders))
         return [SlotSet("order_id", orders[0].number), *offer_a_person_if_upset(dispatcher, tracker)]
-
-
-def _money(amount: Any, currency: str) -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
-    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"
 
 
 class ActionCancelOrder(Action):
@@ -129,16 +134,9 @@ class ActionCancelOrder(Action):
         customer = customer_of(tracker)
         if customer is None:
             return ask_to_identify(dispatcher, self.name())
-        number = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id")
-        with shop_database().transaction() as session:
-            if number:
-                try:
-                    candidates = [order_status(session, customer.id, str(number))]
-                except OrderNotFound:
-                    dispatcher.utter_message(text=f"I can't find an order {number} on your account.")
-                    return [SlotSet("order_id", None)]
-            else:
-                candidates = [o for o in recent_orders(session, customer.id, limit=10) if o.status != "cancelled"]
+        number, candidates = named_or_recent_orders(dispatcher, tracker, customer.id, recent=10)
+        if candidates is None:
+            return [SlotSet("order_id", None)]
         open_orders = [o for o in candidates if not o.has_left_warehouse and o.status != "cancelled"]
         if number and candidates[0].status == "cancelled":
             dispatcher.utter_message(text=f"Order {candidates[0].number} is already cancelled.")
@@ -153,15 +151,13 @@ class ActionCancelOrder(Action):
             dispatcher.utter_message(text="None of your orders can still be cancelled: they have all shipped.")
             return []
         if len(open_orders) > 1:
-            listed = "\n".join(
-                f"- {o.number}: {o.item_count} items, {_money(o.total, o.currency)}" for o in open_orders
-            )
+            listed = "\n".join(f"- {o.number}: {o.item_count} items, {money(o.total, o.currency)}" for o in open_orders)
             dispatcher.utter_message(text=f"Which order should I cancel? Tell me its number:\n{listed}")
             return []
         order = open_orders[0]
         dispatcher.utter_message(
             text=f"Cancel order {order.number} ({order.item_count} item{'s' if order.item_count != 1 else ''}, "
-            f"{_money(order.total, order.currency)})? You'll get a full refund; this can't be undone.",
+            f"{money(order.total, order.currency)})? You'll get a full refund; this can't be undone.",
             buttons=[{"title": "Yes, cancel it", "payload": "/affirm"}, {"title": "No, keep it", "payload": "/deny"}],
         )
         return [SlotSet("order_id", order.number), SlotSet("pending_confirmation", f"cancel:{order.number}")]
@@ -202,7 +198,7 @@ class ActionConfirmPending(Action):
 def return_in_words(item: ReturnStatus, today: dt.date) -> str:
     """One return and its refund, as the customer would want to hear it."""
     head = f"{item.product_title} from order {item.order_number}"
-    amount = _money(item.refund_amount, item.currency)
+    amount = money(item.refund_amount, item.currency)
     if item.status == "refunded":
         when = day_in_words(item.refunded_at.date(), today) if item.refunded_at else "already"
         return f"{head}: {amount} was refunded {when}; it shows on your statement within 3-5 working days."

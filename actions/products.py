@@ -10,7 +10,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.shop import offer_a_person_if_upset
+from actions.shop import money, offer_a_person_if_upset
 from catalog.index import IndexMissing
 from catalog.search import ProductSearch, SearchHit, clean_query
 from settings import load_settings
@@ -37,14 +37,9 @@ def _warm_up() -> None:
 threading.Thread(target=_warm_up, name="warm-up-product-search", daemon=True).start()
 
 
-def _format_price(price: float, currency: str) -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
-    return f"{symbol}{price:.2f}" if symbol else f"{price:.2f} {currency}"
-
-
 def _listed(hit: SearchHit) -> str:
     stock = "" if hit.product.stock > 0 else " (out of stock)"
-    return f"- {hit.product.title}: {_format_price(hit.product.price, hit.product.currency)}{stock}"
+    return f"- {hit.product.title}: {money(hit.product.price, hit.product.currency)}{stock}"
 
 
 class ActionSearchProducts(Action):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.errors import CustomerNotFound, OrderNotFound, TicketNotFound
@@ -107,9 +107,14 @@ def open_ticket(
             raise OrderNotFound(f"no order {order_number!r} for this customer")
     earlier = 0
     if customer_id is not None:
-        earlier = len(session.scalars(
-            select(Ticket.id).where(Ticket.customer_id == customer_id, Ticket.created_at >= now - REPEAT_WINDOW)
-        ).all())  # fmt: skip
+        earlier = (
+            session.scalar(
+                select(func.count(Ticket.id)).where(
+                    Ticket.customer_id == customer_id, Ticket.created_at >= now - REPEAT_WINDOW
+                )
+            )
+            or 0
+        )
     priority = ticket_priority(category, sentiment, segment, earlier)
     ticket = Ticket(
         customer_id=customer_id,
