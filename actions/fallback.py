@@ -24,6 +24,8 @@ INTENT_LABELS = {
     "product_compare": "comparing products",
     "recommend": "a recommendation",
     "price_promotions": "prices and discounts",
+    "refine_search": "changing what I showed you",
+    "add_to_cart": "buying a product",
     "order_status": "the status of an order",
     "track_shipment": "tracking a parcel",
     "delivery_problem": "a problem with a delivery",

@@ -12,7 +12,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ask_to_identify
-from actions.shop import customer_of, money, offer_a_person_if_upset, shop_database
+from actions.shop import customer_of, offer_a_person_if_upset, shop_database
+from catalog.prices import money
 from store.errors import CannotCancel, OrderNotFound
 from store.orders import OrderSummary, ShipmentStatus, cancel_order, order_status, recent_orders
 from store.returns import ReturnStatus, customer_returns

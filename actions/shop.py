@@ -67,12 +67,6 @@ def customer_of(tracker: Tracker) -> CustomerProfile | None:
             return None
 
 
-def money(amount: Any, currency: str) -> str:
-    """An amount as customers read it: $12.50, €3.00, 12.50 CHF."""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
-    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"
-
-
 NEGATIVE_STREAK = 2  # this many negative messages in a row and a person is offered
 
 

@@ -21,6 +21,7 @@ class Filters:
     colors: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()
     in_stock: bool = False
+    kinds: tuple[str, ...] = ()  # product types (the `type` attribute), e.g. "Rain Jacket"
 
     def is_empty(self) -> bool:
         """True when nothing is constrained."""
@@ -55,6 +56,8 @@ class Filters:
                 return "size"
         if self.in_stock and product.stock <= 0:
             return "in_stock"
+        if self.kinds and product.attributes.get("type", "").lower() not in {k.lower() for k in self.kinds}:
+            return "kind"
         return None
 
     def accepts(self, product: Product) -> bool:
@@ -63,7 +66,7 @@ class Filters:
 
     def without(self, constraint: str) -> Filters:
         """These filters with one constraint (as failing_constraint names it) dropped."""
-        name = {"color": "colors", "brand": "brands", "size": "sizes", "category": "categories"}.get(
+        name = {"color": "colors", "brand": "brands", "size": "sizes", "category": "categories", "kind": "kinds"}.get(
             constraint, constraint
         )
         return replace(self, **{name: getattr(Filters(), name)})
@@ -79,6 +82,7 @@ class Filters:
             words.append(f"over ${self.min_price:.2f}")
         words += [f"category {c}" for c in self.categories] + [f"brand {b}" for b in self.brands]
         words += [f"colour {c}" for c in self.colors] + [f"size {s}" for s in self.sizes]
+        words += [f"type {k}" for k in self.kinds]
         if self.in_stock:
             words.append("in stock")
         return words

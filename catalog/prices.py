@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 CURRENCY_WORDS = r"dollars?|bucks|quid|pounds?|euros?|usd|eur|gbp"
 AMOUNT = rf"(?:[$£€]\s?)?\d{{1,6}}(?:[.,]\d{{1,2}})?(?:\s?(?:[$£€]|{CURRENCY_WORDS})\b)?"
@@ -75,3 +76,12 @@ def price_phrases(text: str) -> list[PricePhrase]:
         if free(match.start(), match.end()):
             found.append(PricePhrase("price", amount(match.group(0)), *match.span(), *match.span()))
     return found
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def money(amount: float | Decimal, currency: str = "USD") -> str:
+    """An amount as customers read it: $12.50, €3.00, 12.50 CHF."""
+    symbol = CURRENCY_SYMBOLS.get(currency, "")
+    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"

@@ -184,6 +184,11 @@ class ProductSearch:
 
     # -- the API for actions ---------------------------------------------------------------------
 
+    def product(self, product_id: str) -> Product | None:
+        """The product with this id, or None if the catalog has no such product."""
+        fid = self._index.faiss_ids.get(str(product_id))
+        return None if fid is None else self._index.products[fid]
+
     def search(
         self,
         query: str,
@@ -214,8 +219,9 @@ class ProductSearch:
     def _explain_empty(self, query: str, matches: list[_Candidate], applied: Filters, query_words: set[str],
                        preferences: Preferences | None, k: int) -> SearchResult:  # fmt: skip
         products = [self._index.products[c.faiss_id] for c in matches]
-        failing = Counter(applied.failing_constraint(p) for p in products)
-        constraint = str(failing.most_common(1)[0][0])
+        # Blame what kept out the best match: after "hiking boots" then "cheaper", it is the price,
+        # even if more of the weaker matches (kids' rain boots) fail on category.
+        constraint = str(applied.failing_constraint(products[0]))
         relaxed = applied.without(constraint)
         alternatives = [
             self._hit(c, query_words, relaxed, preferences, c.fused)
@@ -237,6 +243,8 @@ class ProductSearch:
             message = f"none in size {', '.join(applied.sizes)}"
         elif constraint == "in_stock":
             message = "none in stock right now"
+        elif constraint == "kind":
+            message = f"no other {', '.join(applied.kinds)}"
         else:
             message = f"nothing in {', '.join(applied.categories)}"
         return SearchResult(query, [], applied, constraint, alternatives, message)

@@ -67,6 +67,13 @@ def _port(values: Mapping[str, str], key: str, default: int) -> int:
     return port
 
 
+def _url(values: Mapping[str, str], key: str, default: str) -> str:
+    raw = values.get(key, default).rstrip("/")
+    if not raw.startswith(("http://", "https://")) or " " in raw:
+        raise SettingsError(f"{key} must be an http(s) address without spaces, got {raw!r}")
+    return raw
+
+
 def _path(values: Mapping[str, str], key: str, default: Path) -> Path:
     raw = values.get(key, "").strip()
     path = Path(raw).expanduser() if raw else default
@@ -91,6 +98,7 @@ class Settings:
     log_level: str
     shop_database_url: str
     tracker_database_url: str
+    shop_url: str
 
     @property
     def tracker_db_path(self) -> Path:
@@ -203,4 +211,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         shop_database_url=values.get("SHOP_DATABASE_URL") or f"sqlite:///{data_dir / 'shop.db'}",
         # where Rasa keeps conversations, for privacy operations (erasure, retention)
         tracker_database_url=values.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.db'}",
+        # the shop's own site: product links in chat are {shop_url}/products/{product id}
+        shop_url=_url(values, "SHOP_URL", "https://shop.example.com"),
     )

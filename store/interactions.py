@@ -10,7 +10,9 @@ from store.errors import InvalidInput
 from store.models import Interaction, Product, utcnow
 from store.validation import clean_text, one_of
 
-KINDS = frozenset({"viewed", "searched", "recommended", "clicked", "added_to_cart", "purchased"})
+# "shown" and "recommended" are impressions (a product in a search answer, a suggestion); "clicked"
+# is the customer picking one of them: together they give click-through rates.
+KINDS = frozenset({"viewed", "searched", "shown", "recommended", "clicked", "added_to_cart", "purchased"})
 
 
 def record_interaction(

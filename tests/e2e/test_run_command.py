@@ -44,9 +44,20 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+def rest_replies(stack: RunningStack, sender: str, text: str) -> list[dict[str, Any]]:
+    return list(post_json(f"{stack.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}))
+
+
 def say_rest(stack: RunningStack, sender: str, text: str) -> list[str]:
-    replies = post_json(f"{stack.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
-    return [reply["text"] for reply in replies]
+    """The texts of the assistant's replies (product cards and other custom payloads left out)."""
+    return [reply["text"] for reply in rest_replies(stack, sender, text) if "text" in reply]
+
+
+def cards_in(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    (payload,) = [
+        r["custom"]["data"] for r in replies if r.get("custom", {}).get("data", {}).get("type") == "product_cards"
+    ]
+    return list(payload["products"])
 
 
 def test_a_port_in_use_is_reported_with_the_port_and_its_holder(tmp_path: Path) -> None:
@@ -75,10 +86,10 @@ def test_vertical_slice_over_rest(stack: RunningStack) -> None:
     (greeting,) = say_rest(stack, sender, "hello")
     assert greeting.startswith("Hi! I'm the shop assistant.")
 
-    (answer,) = say_rest(stack, sender, "do you sell running shoes?")
-    lines = answer.splitlines()
-    assert lines[0] == "Yes, we have running shoes:"
-    assert len(lines) == 4 and all("Running Shoes" in line and ": $" in line for line in lines[1:])
+    replies = rest_replies(stack, sender, "do you sell running shoes?")
+    assert replies[0]["text"] == "Yes, we have running shoes:"
+    cards = cards_in(replies)
+    assert len(cards) == 3 and all("Running Shoes" in card["title"] and card["price_text"][0] == "$" for card in cards)
 
     (nothing,) = say_rest(stack, sender, "do you have snowboards?")
     assert nothing.startswith("Sorry, ") and "snowboards" in nothing
@@ -88,6 +99,22 @@ def test_vertical_slice_over_rest(stack: RunningStack) -> None:
 
     assert say_rest(stack, sender, "thanks!") == ["You're welcome! Anything else I can help you with?"]
     assert say_rest(stack, sender, "bye") == ["Goodbye, and thanks for visiting the shop!"]
+
+
+def test_a_search_is_refined_down_to_one_product_and_put_in_the_basket(stack: RunningStack) -> None:
+    sender = f"shopper-{uuid.uuid4().hex[:8]}"
+    first = cards_in(rest_replies(stack, sender, "do you have yoga mats?"))
+    assert len(first) == 3 and all("Yoga Mat" in card["title"] for card in first)
+    cheaper = cards_in(rest_replies(stack, sender, "anything cheaper?"))
+    assert len(cheaper) == 3 and all("Yoga Mat" in c["title"] for c in cheaper)
+    assert max(c["price"] for c in cheaper) < min(c["price"] for c in first)
+    (described, *_) = say_rest(stack, sender, "the second one")
+    assert described.startswith(cheaper[1]["title"])
+    (answer,) = say_rest(stack, sender, "is it non-slip?")
+    assert answer.startswith('Yes, according to its details: "A non-slip yoga mat')
+    replies = rest_replies(stack, sender, "add it to my cart")
+    (basket,) = [r["custom"]["data"] for r in replies if "custom" in r]
+    assert basket["type"] == "add_to_cart" and basket["product_id"] == cheaper[1]["id"]
 
 
 def test_vertical_slice_over_socketio(stack: RunningStack) -> None:
@@ -104,22 +131,24 @@ def test_vertical_slice_over_socketio(stack: RunningStack) -> None:
     @client.on("bot_uttered")
     def on_reply(data: dict[str, Any]) -> None:
         with arrived:
-            replies.append(data.get("text", ""))
+            titles = [card["title"] for card in data.get("products", [])] if data.get("type") == "product_cards" else []
+            replies.append(data.get("text", "") + "\n".join(titles))
             arrived.notify_all()
 
-    def say(text: str) -> str:
+    def say(text: str, replies_expected: int = 1) -> str:
         count = len(replies)
         client.emit("user_uttered", {"message": text, "session_id": session})
         with arrived:
-            assert arrived.wait_for(lambda: len(replies) > count, timeout=60), f"no reply to {text!r}"
-        return replies[-1]
+            got = arrived.wait_for(lambda: len(replies) >= count + replies_expected, timeout=60)
+            assert got, f"no reply to {text!r}"
+        return "\n".join(replies[count:])
 
     client.connect(stack.rasa_url, socketio_path="/socket.io", transports=["websocket"])
     try:
         client.emit("session_request", {"session_id": session})
         assert confirmed.wait(timeout=30)
         assert say("hi").startswith("Hi! I'm the shop assistant.")
-        assert "Running Shoes" in say("do you sell running shoes?")
+        assert "Running Shoes" in say("do you sell running shoes?", replies_expected=2)  # heading, then cards
         assert say("thank you").startswith("You're welcome!")
         assert say("goodbye").startswith("Goodbye")
     finally:

@@ -22,6 +22,68 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  // Buttons send their payload; the customer sees the button's title as what they said.
+  function buttonRow(buttons) {
+    var row = element("div", "chat__buttons");
+    buttons.forEach(function (b) {
+      var button = element("button", "chat__button", b.title);
+      button.type = "button";
+      button.addEventListener("click", function () { show(b.title, "user"); send(b.payload || b.title); });
+      row.appendChild(button);
+    });
+    return row;
+  }
+
+  function showButtons(buttons) {
+    if (!buttons.length) return;
+    var item = element("li", "chat__msg chat__msg--bot chat__msg--buttons");
+    item.appendChild(buttonRow(buttons));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Product cards (actions/products.py): image, title, price, rating, link, and the card's buttons.
+  function showCards(products) {
+    var item = element("li", "chat__msg chat__msg--bot chat__cards");
+    products.forEach(function (p) {
+      var card = element("article", "chat__card");
+      card.dataset.productId = p.id;
+      if (p.image) {
+        var image = element("img", "chat__card-image");
+        image.src = p.image; image.alt = ""; image.loading = "lazy";
+        card.appendChild(image);
+      }
+      var link = element("a", "chat__card-title", p.title);
+      link.href = p.url; link.target = "_blank"; link.rel = "noopener";
+      card.appendChild(link);
+      var facts = p.price_text + (p.rating ? " · ★ " + Number(p.rating).toFixed(1) : "") + (p.in_stock ? "" : " · out of stock");
+      card.appendChild(element("div", "chat__card-facts", facts));
+      if (p.reason) card.appendChild(element("div", "chat__card-reason", p.reason));
+      card.appendChild(buttonRow(p.buttons || []));
+      item.appendChild(card);
+    });
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // The shop's page owns the basket: it listens for this event and adds the product.
+  function addToCart(data) {
+    window.dispatchEvent(new CustomEvent("shop-chat:add-to-cart", { detail: { productId: data.product_id, url: data.url } }));
+  }
+
+  function onCustom(data) {
+    if (!data || typeof data !== "object") return;
+    if (data.type === "product_cards") showCards(data.products || []);
+    else if (data.type === "add_to_cart") addToCart(data);
+  }
+
   function emit(event, data) {
     socket.send("42" + JSON.stringify([event, data]));
   }
@@ -34,7 +96,8 @@
       pending.splice(0).forEach(send);
     } else if (event === "bot_uttered") {
       if (data.text) show(data.text, "bot");
-      (data.quick_replies || data.buttons || []).forEach(function (b) { show("› " + b.title, "bot"); });
+      showButtons(data.quick_replies || data.buttons || []);
+      if (data.type) onCustom(data);
     }
   }
 

@@ -1,0 +1,106 @@
+"""Suggestions in chat: personal picks for a known customer, this conversation's for a visitor.
+
+A customer who has proven who they are gets the recommender's picks for them, narrowed by what
+the conversation knows (the category in view, the budget, what they just looked at). A visitor
+gets picks from this conversation's clicks plus what is popular. "More like this" on a card asks
+for products bought with or similar to that one. Every suggestion shown is recorded as an
+impression, every pick as a click (actions/products.py), for click-through and conversion.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.products import browsing_of, product_search, record, remember, show_products
+from actions.shop import customer_of, shop_database
+from catalog.browsing import PAGE
+from catalog.index import IndexMissing
+from catalog.products import Product
+from catalog.search import ProductSearch
+from recommender.service import Context, RecommendationService, Suggestion
+from settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def recommendations() -> RecommendationService:
+    """The recommender, serving the trained bundle (and picking up retrained ones)."""
+    settings = load_settings()
+    return RecommendationService(settings.recommender_file, shop_database(), settings.catalog_file)
+
+
+def _budget(tracker: Tracker, fallback: float | None) -> float | None:
+    for value in tracker.get_latest_entity_values("price_max"):
+        try:
+            return max(float(str(value).replace(",", "")), 0.0)
+        except ValueError:
+            continue
+    return fallback
+
+
+class ActionRecommend(Action):
+    """Suggest products that fit this customer and this conversation, each with its reason."""
+
+    def name(self) -> str:
+        return "action_recommend"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        browsing = browsing_of(tracker)
+        try:
+            search = product_search()
+        except IndexMissing as error:
+            logger.error("product search unavailable (conversation %s): %s", tracker.sender_id, error)
+            dispatcher.utter_message(text="Sorry, I can't look at the catalog right now. Please try again soon.")
+            return []
+        service = recommendations()
+        liked_id = next(tracker.get_latest_entity_values("product_id"), None)
+        liked = search.product(str(liked_id)) if liked_id else None
+        if liked is not None:  # "More like this" on a card
+            record(tracker, "clicked", [liked.id])
+            browsing = browsing.focused(liked.id)
+            suggestions = service.also_bought(liked.id, k=PAGE)
+            heading = f"If you like the {liked.title}, have a look at these:"
+        else:
+            customer = customer_of(tracker)
+            named = next(tracker.get_latest_entity_values("product"), None)
+            in_view = search.product(browsing.focus) if browsing.focus else None
+            if named:
+                hits = search.search(str(named), k=1).hits
+                in_view = hits[0].product if hits else in_view
+            context = Context(
+                category=in_view.category if in_view else None,
+                product_id=browsing.focus,
+                budget=_budget(tracker, browsing.filters.max_price),
+                session_items=browsing.clicked,
+            )
+            suggestions = service.recommend_for_customer(customer.id if customer else None, context, k=PAGE)
+            if not suggestions and context.category:  # nothing left in that category: widen
+                suggestions = service.recommend_for_customer(
+                    customer.id if customer else None, Context(budget=context.budget), k=PAGE
+                )
+            heading = f"Picked for you, {customer.name.split()[0]}:" if customer else "You might like these:"
+        products = _products(suggestions, search)
+        if not products:
+            dispatcher.utter_message(text="I don't have a good suggestion for that yet. What are you looking for?")
+            return [remember(browsing)]
+        show_products(dispatcher, tracker, heading, products)
+        ids = [product.id for product, _ in products]
+        record(tracker, "recommended", ids)
+        return [remember(browsing.searched(browsing.query, browsing.filters, ids))]
+
+
+def _products(suggestions: list[Suggestion], search: ProductSearch) -> list[tuple[Product, str]]:
+    out = []
+    for suggestion in suggestions:
+        product = search.product(suggestion.product_id)
+        if product is not None:  # the recommender may know products the catalog dropped since
+            out.append((product, suggestion.explanation))
+    return out
