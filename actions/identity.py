@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 FORM = "identify_form"
 # actions that may be resumed after the form (a slot value is never run unchecked)
-RESUMABLE = frozenset({"action_order_status", "action_cancel_order", "action_refund_status"})
+RESUMABLE = frozenset({"action_order_status", "action_cancel_order", "action_refund_status", "action_start_return"})
 
 
 def ask_to_identify(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
@@ -99,8 +99,9 @@ class ActionResumeRequest(Action):
         if request in RESUMABLE:
             # run here rather than as a follow-up action: the rule that ends the form ends with this action
             from actions.orders import ActionCancelOrder, ActionOrderStatus, ActionRefundStatus
+            from actions.returns import ActionStartReturn
 
-            actions = (ActionOrderStatus(), ActionCancelOrder(), ActionRefundStatus())
+            actions = (ActionOrderStatus(), ActionCancelOrder(), ActionRefundStatus(), ActionStartReturn())
             action = {a.name(): a for a in actions}[str(request)]
             return [*events, *await action.run(dispatcher, tracker, domain)]
         return events

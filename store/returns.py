@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ class ReturnQuote:
     product_id: str
     refund_amount: Decimal
     return_by: dt.datetime
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ReturnReceipt:
     product_id: str
     status: str
     refund_amount: Decimal
+    currency: str = "USD"
 
 
 def _line_of_customer(session: Session, customer_id: int, order_number: str, order_line_id: int) -> OrderLine:
@@ -90,7 +93,9 @@ def return_eligibility(
     if condition in NOT_RETURNABLE_CONDITIONS:
         raise NotEligibleForReturn("condition", "items damaged after delivery cannot be returned")
     refund = (line.unit_price * line.quantity * REFUND_SHARE[condition]).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return ReturnQuote(line.order.number, line.id, line.product_id, refund, delivered + RETURN_WINDOW)
+    return ReturnQuote(
+        line.order.number, line.id, line.product_id, refund, delivered + RETURN_WINDOW, line.order.currency
+    )
 
 
 def request_return(
@@ -118,7 +123,9 @@ def request_return(
         session.flush()  # the unique order_line_id settles a race with a concurrent request
     except IntegrityError:
         raise AlreadyReturned(f"item {order_line_id} of order {quote.order_number} is already being returned") from None
-    return ReturnReceipt(item_return.id, quote.order_number, quote.product_id, item_return.status, quote.refund_amount)
+    return ReturnReceipt(
+        item_return.id, quote.order_number, quote.product_id, item_return.status, quote.refund_amount, quote.currency
+    )
 
 
 def refund_return(session: Session, return_id: int, method: str = "original_payment") -> Decimal:
@@ -163,3 +170,83 @@ def customer_returns(session: Session, customer_id: int, limit: int = 5) -> list
         ReturnStatus(r.id, number, title, r.status, r.refund_amount, currency, r.requested_at, refunded_at)
         for r, number, currency, title, refunded_at in rows
     ]
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One line of a customer's order, as the returns conversation lists it."""
+
+    order_line_id: int
+    product_id: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+
+
+def order_items(session: Session, customer_id: int, order_number: str) -> list[OrderItem]:
+    """The items of one of the customer's orders (OrderNotFound for anyone else's), in order."""
+    order = session.scalars(
+        select(Order).where(Order.number == (order_number or "").strip().upper()[:32], Order.customer_id == customer_id)
+    ).first()
+    if order is None:
+        raise OrderNotFound(f"no order {order_number!r} for this customer")
+    rows = session.execute(
+        select(OrderLine, Product.title)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(OrderLine.order_id == order.id)
+        .order_by(OrderLine.id)
+    ).all()
+    return [OrderItem(line.id, line.product_id, title, line.quantity, line.unit_price) for line, title in rows]
+
+
+def returnable_orders(session: Session, customer_id: int, now: dt.datetime | None = None) -> list[str]:
+    """Numbers of the customer's orders delivered within the return window, newest first."""
+    since = (now or utcnow()) - RETURN_WINDOW
+    return list(
+        session.scalars(
+            select(Order.number)
+            .join(Shipment, Shipment.order_id == Order.id)
+            .where(Order.customer_id == customer_id, Shipment.delivered_at >= since)
+            .group_by(Order.id, Order.number)
+            .order_by(func.max(Shipment.delivered_at).desc())
+        )
+    )
+
+
+# How customers say why they return something and what state it is in -> the store's codes.
+REASON_WORDS = (
+    ("wrong_size", ("size", "too small", "too big", "too large", "too tight", "too loose", "doesn't fit", "fit")),
+    ("wrong_item", ("wrong item", "wrong product", "not what i ordered", "sent the wrong", "different item")),
+    ("damaged", ("damaged", "broken", "faulty", "defective", "doesn't work", "not working", "torn", "cracked")),
+    ("not_as_described", ("not as described", "different from", "looks different", "not like the picture")),
+    ("late", ("late", "too long", "arrived after")),
+    ("changed_mind", ("changed my mind", "don't need", "dont need", "don't want", "dont want", "don't like",
+                      "dont like", "no longer", "not needed")),
+)  # fmt: skip
+CONDITION_WORDS = (
+    ("damaged_on_arrival", ("arrived damaged", "arrived broken", "damaged on arrival", "came damaged", "came broken")),
+    ("damaged_by_customer", ("i broke", "i damaged", "my fault", "i dropped", "i tore")),
+    ("unopened", ("unopened", "sealed", "not opened", "never opened", "still in the box", "new", "tags on")),
+    ("used", ("used", "worn", "wore", "tried outside", "washed")),
+    ("opened", ("opened", "tried on", "tried it", "tried them", "open")),
+)
+
+
+def _code_from_words(text: str, table: tuple[tuple[str, tuple[str, ...]], ...], codes: frozenset[str]) -> str | None:
+    lowered = " ".join((text or "").lower().replace("_", " ").split())[:500]
+    if lowered.replace(" ", "_") in codes:
+        return lowered.replace(" ", "_")
+    for code, phrases in table:
+        if any(re.search(rf"\b{re.escape(phrase)}\b", lowered) for phrase in phrases):
+            return code
+    return None
+
+
+def read_reason(text: str) -> str | None:
+    """The return reason code for the customer's words, or None if they don't say one we know."""
+    return _code_from_words(text, REASON_WORDS, REASONS)
+
+
+def read_condition(text: str) -> str | None:
+    """The item-condition code for the customer's words, or None."""
+    return _code_from_words(text, CONDITION_WORDS, CONDITIONS)

@@ -271,6 +271,50 @@ def test_cancelling_an_order_that_has_not_shipped_after_a_yes(stack: RunningStac
         assert db.execute("SELECT status FROM orders WHERE number = ?", (number,)).fetchone()[0] == "cancelled"
 
 
+def a_customer_with_a_returnable_order(stack: RunningStack) -> tuple[str, str]:
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        email, number = db.execute(
+            "SELECT c.email, o.number FROM customers c JOIN orders o ON o.customer_id = c.id "
+            "JOIN shipments s ON s.order_id = o.id WHERE s.delivered_at >= datetime('now', '-25 days') "
+            "AND NOT EXISTS (SELECT 1 FROM returns r JOIN order_lines l ON l.id = r.order_line_id "
+            "WHERE l.order_id = o.id) ORDER BY o.id LIMIT 1"
+        ).fetchone()
+    return email, number
+
+
+def test_a_return_through_the_form_with_a_policy_question_in_the_middle(stack: RunningStack) -> None:
+    email, number = a_customer_with_a_returnable_order(stack)
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    assert say_rest(stack, sender, "I want to return something")[-1] == "What is the email address on your account?"
+    say_rest(stack, sender, email)
+    replies = say_rest(stack, sender, number)
+    assert "Let's set up your return." in replies
+    for _ in range(3):  # the order and the item are asked only when they are not clear yet
+        if replies[-1].startswith("Which order is it?"):
+            replies = say_rest(stack, sender, number)
+        elif replies[-1].startswith("Which item would you like to return?"):
+            replies = say_rest(stack, sender, "1")
+    assert replies[-1] == "Why are you sending it back?"
+    interrupted = say_rest(stack, sender, "do you ship to other countries?")
+    assert len(interrupted) == 2 and interrupted[-1] == "Why are you sending it back?"  # answered, then back
+    assert say_rest(stack, sender, "it's too small")[-1] == "What state is it in?"
+    (done,) = say_rest(stack, sender, "still sealed in the box")
+    assert done.startswith("Your return R-") and "prepaid label" in done
+    reference = int(done.split("R-")[1][:6])
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        reason, condition = db.execute("SELECT reason, condition FROM returns WHERE id = ?", (reference,)).fetchone()
+    assert (reason, condition) == ("wrong_size", "unopened")
+
+
+def test_never_mind_leaves_a_form_without_changing_anything(stack: RunningStack) -> None:
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    assert say_rest(stack, sender, "I'd like to return an item")[-1] == "What is the email address on your account?"
+    assert say_rest(stack, sender, "never mind") == [
+        "OK, I've stopped there. Nothing was changed. What else can I do for you?"
+    ]
+    assert say_rest(stack, sender, "thanks")[0].startswith("You're welcome!")
+
+
 def test_asking_for_a_person_pauses_the_assistant_and_queues_the_conversation(stack: RunningStack) -> None:
     sender = f"rest-{uuid.uuid4().hex[:8]}"
     (reply,) = say_rest(stack, sender, "can I talk to a real person please")

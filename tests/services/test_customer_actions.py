@@ -3,16 +3,13 @@ personal before a proof."""
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import shop
 from actions.complaints import ActionFileComplaint, ActionHandoff, complaint_category
 from actions.greeting import ActionGreet
 from actions.identity import ActionResumeRequest, ValidateIdentifyForm
@@ -31,52 +28,8 @@ from store.models import Shipment, Ticket
 from store.orders import ShipmentStatus, order_status
 from store.returns import refund_return, request_return
 from store.tickets import waiting_for_people
-from tests.store.factories import add_customer, add_order
-
-SECRET = "order-actions-secret"
-NOW = dt.datetime.now(dt.timezone.utc)
-TODAY = NOW.date()
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ShopDatabase]:
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
-    monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    monkeypatch.setenv("SHOP_IDENTITY_SECRET", SECRET)
-    shop.shop_database.cache_clear()
-    shop.identity_secret.cache_clear()
-    database = shop.shop_database()
-    database.upgrade()
-    with database.transaction() as session:
-        ada = add_customer(session)  # linked and verified as web user "web-ada"
-        order = add_order(session, ada, "SO-100001", NOW - dt.timedelta(days=3), shipment_status="in_transit")
-        shipment = session.query(Shipment).filter_by(order_id=order.id).one()
-        shipment.promised_date = TODAY + dt.timedelta(days=1)
-        shipment.estimated_date = TODAY + dt.timedelta(days=1)
-        bob = add_customer(session, name="Bob Lin", email="bob@example.com", web_id="web-bob")
-        add_order(session, bob, "SO-200002", NOW - dt.timedelta(days=1))
-    yield database
-    shop.shop_database.cache_clear()
-    shop.identity_secret.cache_clear()
-    database.dispose()
-
-
-def tracker(
-    sender: str,
-    text: str = "",
-    entities: list[dict[str, Any]] | None = None,
-    slots: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> Tracker:
-    message = {"text": text, "entities": entities or [], "metadata": metadata or {}}
-    events = [{"event": "user", "text": text, "input_channel": "socketio", "parse_data": message}]
-    return Tracker(sender, slots or {}, message, events, False, None, {}, "action_listen")
-
-
-def run(action: Action, state: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, state, {}))
-    return dispatcher.messages, events
+from tests.services.chat import NOW, SECRET, TODAY, run, tracker
+from tests.store.factories import add_order
 
 
 def test_a_proven_customer_hears_where_the_order_is_in_plain_words(database: ShopDatabase) -> None:
