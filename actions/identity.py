@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 FORM = "identify_form"
 # actions that may be resumed after the form (a slot value is never run unchecked)
-RESUMABLE = frozenset({"action_order_status", "action_cancel_order", "action_refund_status", "action_start_return"})
+RESUMABLE = frozenset(
+    {"action_order_status", "action_cancel_order", "action_refund_status", "action_start_return",
+     "action_delivery_problem"}
+)  # fmt: skip
 
 
 def ask_to_identify(dispatcher: CollectingDispatcher, request: str) -> list[dict[str, Any]]:
@@ -98,10 +101,12 @@ class ActionResumeRequest(Action):
             return events
         if request in RESUMABLE:
             # run here rather than as a follow-up action: the rule that ends the form ends with this action
+            from actions.delivery import ActionDeliveryProblem
             from actions.orders import ActionCancelOrder, ActionOrderStatus, ActionRefundStatus
             from actions.returns import ActionStartReturn
 
-            actions = (ActionOrderStatus(), ActionCancelOrder(), ActionRefundStatus(), ActionStartReturn())
+            actions = (ActionOrderStatus(), ActionCancelOrder(), ActionRefundStatus(), ActionStartReturn(),
+                       ActionDeliveryProblem())  # fmt: skip
             action = {a.name(): a for a in actions}[str(request)]
             return [*events, *await action.run(dispatcher, tracker, domain)]
         return events
