@@ -26,7 +26,7 @@ FORM = "identify_form"
 # actions that may be resumed after the form (a slot value is never run unchecked)
 RESUMABLE = frozenset(
     {"action_order_status", "action_cancel_order", "action_refund_status", "action_start_return",
-     "action_delivery_problem"}
+     "action_delivery_problem", "action_start_address_change"}
 )  # fmt: skip
 
 
@@ -101,12 +101,13 @@ class ActionResumeRequest(Action):
             return events
         if request in RESUMABLE:
             # run here rather than as a follow-up action: the rule that ends the form ends with this action
+            from actions.address import ActionStartAddressChange
             from actions.delivery import ActionDeliveryProblem
             from actions.orders import ActionCancelOrder, ActionOrderStatus, ActionRefundStatus
             from actions.returns import ActionStartReturn
 
             actions = (ActionOrderStatus(), ActionCancelOrder(), ActionRefundStatus(), ActionStartReturn(),
-                       ActionDeliveryProblem())  # fmt: skip
+                       ActionDeliveryProblem(), ActionStartAddressChange())  # fmt: skip
             action = {a.name(): a for a in actions}[str(request)]
             return [*events, *await action.run(dispatcher, tracker, domain)]
         return events

@@ -178,7 +178,15 @@ class ActionConfirmPending(Action):
         kind, _, number = pending.partition(":")
         if (tracker.latest_message.get("intent") or {}).get("name") != "affirm":
             dispatcher.utter_message(text="OK, I haven't changed anything.")
+            if kind == "address":
+                from actions.address import cleared as address_cleared
+
+                return [*cleared, *address_cleared()]
             return cleared
+        if kind == "address" and number:
+            from actions.address import change_address_now  # address.py builds on this module
+
+            return [*cleared, *change_address_now(dispatcher, tracker, number)]
         customer = customer_of(tracker)
         if customer is None or kind != "cancel" or not number:
             dispatcher.utter_message(text="Sorry, I've lost track of what to change. What would you like to do?")

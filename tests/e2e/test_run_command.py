@@ -306,6 +306,36 @@ def test_a_return_through_the_form_with_a_policy_question_in_the_middle(stack: R
     assert (reason, condition) == ("wrong_size", "unopened")
 
 
+def test_a_new_address_for_an_order_still_in_the_warehouse_after_a_yes(stack: RunningStack) -> None:
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        email, number = db.execute(
+            "SELECT c.email, o.number FROM customers c JOIN orders o ON o.customer_id = c.id "
+            "WHERE o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id "
+            "AND s.status != 'processing') ORDER BY o.id DESC LIMIT 1"
+        ).fetchone()
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    say_rest(stack, sender, "I moved, can you change the delivery address?")
+    say_rest(stack, sender, email)
+    replies = say_rest(stack, sender, number)
+    if replies[-1].startswith("Which order should go to a new address?"):
+        replies = say_rest(stack, sender, f"order {number}")
+    assert replies[-1] == "What's the new street address (house number and street)?"
+    assert say_rest(stack, sender, "12 Harbour Street") == ["Which town or city?"]
+    assert say_rest(stack, sender, "Leith") == ["And the postcode?"]
+    assert say_rest(stack, sender, "EH6 6AB") == ["Which country?"]
+    (question,) = say_rest(stack, sender, "Scotland")
+    assert question.startswith("Send order ") and question.endswith("to 12 Harbour Street, Leith, EH6 6AB, Scotland?")
+    (done,) = say_rest(stack, sender, "yes")
+    assert done.startswith("Done: order ") and "12 Harbour Street, Leith" in done
+    changed = done.split("Done: order ")[1].split(" ")[0]
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        (city,) = db.execute(
+            "SELECT a.city FROM orders o JOIN addresses a ON a.id = o.shipping_address_id WHERE o.number = ?",
+            (changed,),
+        ).fetchone()
+    assert city == "Leith"
+
+
 def test_never_mind_leaves_a_form_without_changing_anything(stack: RunningStack) -> None:
     sender = f"rest-{uuid.uuid4().hex[:8]}"
     assert say_rest(stack, sender, "I'd like to return an item")[-1] == "What is the email address on your account?"
