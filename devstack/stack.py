@@ -148,7 +148,7 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
         ServiceSpec(
             name="rasa",
             command=[
-                str(RASA.executable("rasa")), "run",
+                str(RASA.python()), "-m", "bot.server", "run",  # `rasa run` with the action guard (bot/server.py)
                 "--interface", host, "--port", str(settings.rasa_port),
                 "--model", str(settings.rasa_model_file),
                 "--endpoints", str(settings.endpoints_file),
