@@ -30,11 +30,12 @@ from store.returns import (
     request_return,
     returnable_orders,
 )
+from store.tickets import open_ticket
 
 logger = logging.getLogger(__name__)
 
 FORM = "return_form"
-FORM_SLOTS = ("return_order", "return_item", "return_reason", "return_condition")
+FORM_SLOTS = ("return_order", "return_item", "return_reason", "return_condition", "exchange_for", "return_kind")
 MAX_LISTED = 5
 LABEL_DAYS = 14  # days to drop the parcel off with the prepaid label
 
@@ -57,11 +58,14 @@ class ActionStartReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        asked = {"exchange": "exchange", "return_item": "return"}.get(str(intent))
+        kind = asked or ("exchange" if tracker.get_slot("return_kind") == "exchange" else "return")  # resumed
         customer = customer_of(tracker)
         if customer is None:
-            return ask_to_identify(dispatcher, self.name())
+            return [SlotSet("return_kind", kind), *ask_to_identify(dispatcher, self.name())]
         named = next(tracker.get_latest_entity_values("order_id"), None)
-        events = _cleared()
+        events = [*_cleared(), SlotSet("return_kind", kind)]
         if named:
             events.append(SlotSet("return_order", str(named).upper()))
         else:
@@ -82,7 +86,7 @@ class ActionStartReturn(Action):
                 return []
             if len(orders) == 1:
                 events.append(SlotSet("return_order", orders[0]))
-        dispatcher.utter_message(text='Let\'s set up your return. You can stop at any time by saying "never mind".')
+        dispatcher.utter_message(text=f'Let\'s set up your {kind}. You can stop at any time by saying "never mind".')
         return [*events, FollowupAction(FORM)]
 
 
@@ -115,6 +119,21 @@ class ValidateReturnForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_return_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("return_kind") == "exchange":
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "exchange_for"]
+
+    async def validate_exchange_for(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())[:200]
+        if len(text) < 1:
+            return {"exchange_for": None}
+        return {"exchange_for": text}
 
     async def validate_return_order(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -259,9 +278,44 @@ class ActionSubmitReturn(Action):
             return _cleared()
         reference = return_reference(receipt.return_id)
         refund = money(receipt.refund_amount, receipt.currency)
+        wanted = tracker.get_slot("exchange_for")
+        if tracker.get_slot("return_kind") == "exchange" and wanted:
+            return _exchange(dispatcher, tracker, customer.id, receipt.order_number, reference, str(wanted), refund)
         dispatcher.utter_message(
             text=f"Your return {reference} is open. We've emailed you a prepaid label: please drop the parcel off "
             f"within {LABEL_DAYS} days. Once it arrives we'll refund {refund} to your original payment method, "
             "usually within 5 working days."
         )
         return _cleared()
+
+
+def _exchange(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    customer_id: int,
+    order: str,
+    reference: str,
+    wanted: str,
+    refund: str,
+) -> list[dict[str, Any]]:
+    """The return is open; the replacement goes to the team as a ticket, sent once the item is back."""
+    case = ""
+    try:
+        with shop_database().transaction() as session:
+            ticket = open_ticket(
+                session,
+                category="return",
+                subject=f"Exchange for return {reference} (order {order})",
+                description=f"Send instead: {wanted}",
+                customer_id=customer_id,
+                conversation_id=tracker.sender_id,
+            )
+            case = f" (case #{ticket.id})"
+    except StoreError as error:  # the return stands; the team sees the exchange wish in the conversation
+        logger.error("could not open the exchange ticket for conversation %s: %s", tracker.sender_id, error)
+    dispatcher.utter_message(
+        text=f"Your exchange is under way: return {reference} is open{case}. We've emailed you a prepaid label; "
+        f"please send the item back within {LABEL_DAYS} days. As soon as it arrives we'll send you {wanted}. "
+        f"If that's not available, you get {refund} back instead."
+    )
+    return _cleared()

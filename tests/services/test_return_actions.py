@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from actions.forms import ActionStopForm
 from actions.returns import ActionAskReturnItem, ActionStartReturn, ActionSubmitReturn, ValidateReturnForm
 from store.database import ShopDatabase
-from store.models import Order, OrderLine, Return
+from store.models import Order, OrderLine, Return, Ticket
 from store.returns import read_condition, read_reason
 from tests.services.chat import NOW, run, tracker
 from tests.store.factories import add_order
@@ -171,3 +171,32 @@ def test_never_mind_stops_the_form_and_forgets_its_answers() -> None:
     assert slot_events(events) == {"return_order": None, "return_item": None, "pending_request": None,
                                    "requested_slot": None}  # fmt: skip
     assert events[-1] == {"event": "active_loop", "name": None, "timestamp": None}
+
+
+def test_an_exchange_asks_what_instead_and_sends_it_once_the_item_is_back(shop_with_deliveries: ShopDatabase) -> None:
+    state = tracker("web-ada", "can I swap these for a bigger size")
+    state.latest_message["intent"] = {"name": "exchange", "confidence": 0.9}
+    (intro,), events = run(ActionStartReturn(), state)
+    assert intro["text"].startswith("Let's set up your exchange.")
+    assert slot_events(events)["return_kind"] == "exchange"
+    domain_slots = ["return_order", "return_item", "return_reason", "return_condition", "exchange_for"]
+    asked = asyncio.run(ValidateReturnForm().required_slots(domain_slots, CollectingDispatcher(), tracker(
+        "web-ada", slots={"return_kind": "exchange"}), {}))  # fmt: skip
+    assert asked == domain_slots
+    plain = asyncio.run(ValidateReturnForm().required_slots(domain_slots, CollectingDispatcher(), tracker(
+        "web-ada", slots={"return_kind": "return"}), {}))  # fmt: skip
+    assert "exchange_for" not in plain
+    exchange = filled(shop_with_deliveries)
+    exchange.slots.update({"return_kind": "exchange", "exchange_for": "the same socks in size L"})
+    (done,), _ = run(ActionSubmitReturn(), exchange)
+    assert done["text"].startswith("Your exchange is under way: return R-000001 is open (case #1).")
+    assert "we'll send you the same socks in size L" in done["text"]
+    with shop_with_deliveries.transaction() as session:
+        (ticket,) = session.scalars(select(Ticket)).all()
+        assert (ticket.category, ticket.description) == ("return", "Send instead: the same socks in size L")
+
+
+def test_a_return_started_before_the_proof_stays_an_exchange(shop_with_deliveries: ShopDatabase) -> None:
+    state = tracker("web-ada", "ada@example.com", slots={"return_kind": "exchange"})  # resumed after the form
+    (intro,), _ = run(ActionStartReturn(), state)
+    assert intro["text"].startswith("Let's set up your exchange.")
