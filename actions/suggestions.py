@@ -16,14 +16,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.products import browsing_of, product_search, record, remember, show_products
+from actions.products import browsing_of, product_in_question, product_search, record, remember, show_products
 from actions.shop import customer_of, shop_database
+from catalog.answers import answer_question
 from catalog.browsing import PAGE
 from catalog.index import IndexMissing
 from catalog.products import Product
 from catalog.search import ProductSearch
 from recommender.service import Context, RecommendationService, Suggestion
 from settings import load_settings
+from store.offers import RULES, offer_for
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +106,40 @@ def _products(suggestions: list[Suggestion], search: ProductSearch) -> list[tupl
         if product is not None:  # the recommender may know products the catalog dropped since
             out.append((product, suggestion.explanation))
     return out
+
+
+PRICE_WORDS = ("how much", "price", "cost")
+OFFER_WORDS = ("discount", "sale", "deal", "code", "coupon", "offer", "promo", "cheaper")
+
+
+class ActionPricePromotions(Action):
+    """Prices of a product in view, and the offer that suits this customer's segment."""
+
+    def name(self) -> str:
+        return "action_price_promotions"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "")
+        if any(word in text.lower() for word in PRICE_WORDS):
+            try:
+                product = product_in_question(tracker, browsing_of(tracker), product_search())
+            except IndexMissing:
+                product = None
+            if product is not None:
+                dispatcher.utter_message(text=answer_question(product, "how much").text)
+                return [remember(browsing_of(tracker).focused(product.id, clicked=False))]
+            if not any(word in text.lower() for word in OFFER_WORDS):
+                dispatcher.utter_message(text="Which product would you like the price of?")
+                return []
+        customer = customer_of(tracker)
+        offer = offer_for(customer.segment if customer else None)
+        if customer is None:
+            lead = f"Right now new customers get {offer.text}."
+        elif customer.segment == "vip":
+            lead = f"As one of our best customers, {customer.name.split()[0]}, you get {offer.text}."
+        else:
+            lead = f"For you, {customer.name.split()[0]}: {offer.text}."
+        dispatcher.utter_message(text=f"{lead} {RULES}")
+        return []

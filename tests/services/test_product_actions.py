@@ -21,7 +21,7 @@ from recommender.__main__ import train as train_recommender
 from settings import load_settings
 from store.database import ShopDatabase
 from store.demo import DemoSize, generate_demo_shop
-from store.models import Interaction
+from store.models import Customer, Interaction
 from tests.store.factories import add_customer
 
 CATALOG = {product.id: product for product in generate_demo_catalog()}
@@ -296,3 +296,27 @@ def test_without_an_index_the_customer_gets_an_apology(tmp_path: Path, monkeypat
             assert state is None
     finally:
         _clear_caches()
+
+
+def test_a_price_question_is_answered_from_the_catalog(shop_data: Shop) -> None:
+    entities = [{"entity": "product", "value": "yoga mat"}]
+    messages, state = run(suggestions.ActionPricePromotions(), says("how much is the yoga mat", "price_promotions",
+                                                                    entities))  # fmt: skip
+    assert state is not None and state["focus"]
+    mat = CATALOG[state["focus"]]
+    assert "Yoga Mat" in mat.title
+    assert messages[0]["text"] == f"The {mat.title} costs ${mat.price:.2f}."
+    messages, _ = run(suggestions.ActionPricePromotions(), says("how much?", "price_promotions"))
+    assert messages[0]["text"] == "Which product would you like the price of?"
+
+
+def test_offers_suit_the_customers_segment(shop_data: Shop) -> None:
+    (visitor,), _ = run(suggestions.ActionPricePromotions(), says("any discount codes?", "price_promotions"))
+    assert visitor["text"].startswith("Right now new customers get 10% off your first order with the code WELCOME10.")
+    with shop_data.db.transaction() as session:
+        ada = session.scalars(select(Customer).where(Customer.email == "ada.berg@example.com")).one()
+        ada.segment = "vip"
+    ada_asks = says("any deals for me?", "price_promotions", channel="socketio", sender="web-ada")
+    (vip,), _ = run(suggestions.ActionPricePromotions(), ada_asks)
+    assert vip["text"].startswith("As one of our best customers, Ada, you get free express shipping")
+    assert "WELCOME10" not in vip["text"]
