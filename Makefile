@@ -6,7 +6,7 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell catalog store recommender bench-store bench-search bench-recommender bench-nlu setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell catalog store recommender bench-store bench-search bench-recommender bench-nlu bench-turn setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
@@ -82,3 +82,8 @@ bench-recommender: setup
 # e.g. ARGS="--only sentiment,latency" or ARGS="--folds 5 --clinc-epochs 60"
 bench-nlu: setup
 	$(IN_RASA) python -m benchmarks.nlu $(ARGS)
+
+# one full turn (REST -> NLU -> policy -> action with store, search, recommender -> reply), next to
+# a plain `rasa init` assistant; e.g. ARGS="--rounds 20 --concurrency 20"
+bench-turn: setup
+	$(IN_ACTIONS) python -m benchmarks.turn $(ARGS)
