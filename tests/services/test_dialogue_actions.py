@@ -1,4 +1,4 @@
-"""The fallback's friendly questions and the sentiment slots, through rasa-sdk's own Tracker."""
+"""The fallback's friendly questions, the sentiment slots and session starts, through rasa-sdk's own Tracker."""
 
 import asyncio
 from typing import Any
@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionAskAffirmation, ActionAskRephrase, ActionDefaultFallback
 from actions.sentiment import ActionSentimentSlots
+from actions.session import ActionSessionStart
 
 
 def tracker_with(message: dict[str, Any]) -> Tracker:
@@ -60,3 +61,16 @@ def test_sentiment_slots_follow_the_parse() -> None:
     assert [e["value"] for e in calm] == ["neutral", None]
     assert run(ActionSentimentSlots(), {"text": "ok"})[1] == []  # no sentiment in the parse: slots untouched
     assert run(ActionSentimentSlots(), {"text": "ok", "sentiment": {"label": "furious"}})[1] == []
+
+
+def test_a_new_session_keeps_browsing_and_name_but_nothing_waiting_for_a_yes() -> None:
+    slots = {"browsing": {"query": "yoga mat"}, "customer_name": "Ada Berg", "pending_confirmation": "cancel:SO-1",
+             "return_order": "SO-1", "person_offered": True}  # fmt: skip
+    state = Tracker("web-ada", slots, {}, [], False, None, {}, "action_listen")
+    events = asyncio.run(ActionSessionStart().run(CollectingDispatcher(), state, {}))
+    assert events[0]["event"] == "session_started"
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
+        "browsing": {"query": "yoga mat"},
+        "customer_name": "Ada Berg",
+    }
+    assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
