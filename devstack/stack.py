@@ -65,6 +65,7 @@ def service_environment(settings: Settings, extra: dict[str, str] | None = None)
             "ACTION_SERVER_URL": settings.action_server_url,
             "TRACKER_SQLITE_PATH": str(settings.tracker_db_path),
             "RASA_CACHE_DIRECTORY": str(settings.data_dir / "rasa-cache"),
+            "SHOP_ACTION_TIMEOUT": str(settings.action_timeout),
         }
     )
     env.update(extra or {})

@@ -67,6 +67,19 @@ def _port(values: Mapping[str, str], key: str, default: int) -> int:
     return port
 
 
+def _seconds(values: Mapping[str, str], key: str, default: float) -> float:
+    raw = values.get(key)
+    if raw is None:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a number of seconds, got {raw!r}") from None
+    if not 0 < seconds <= 600:
+        raise SettingsError(f"{key} must be between 0 and 600 seconds, got {raw!r}")
+    return seconds
+
+
 def _url(values: Mapping[str, str], key: str, default: str) -> str:
     raw = values.get(key, default).rstrip("/")
     if not raw.startswith(("http://", "https://")) or " " in raw:
@@ -99,6 +112,7 @@ class Settings:
     shop_database_url: str
     tracker_database_url: str
     shop_url: str
+    action_timeout: float
 
     @property
     def tracker_db_path(self) -> Path:
@@ -213,4 +227,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tracker_database_url=values.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.db'}",
         # the shop's own site: product links in chat are {shop_url}/products/{product id}
         shop_url=_url(values, "SHOP_URL", "https://shop.example.com"),
+        # seconds Rasa waits for a custom action before it apologises to the customer (bot/action_guard.py)
+        action_timeout=_seconds(values, "SHOP_ACTION_TIMEOUT", 10.0),
     )

@@ -40,6 +40,9 @@ def test_relative_paths_are_relative_to_the_project() -> None:
         ("WEB_PORT", "70000", "WEB_PORT must be a port number"),
         ("ACTION_PORT", "0", "ACTION_PORT must be a port number"),
         ("SHOP_LOG_LEVEL", "LOUD", "SHOP_LOG_LEVEL must be"),
+        ("SHOP_URL", "shop.example.com", "SHOP_URL must be an http"),
+        ("SHOP_ACTION_TIMEOUT", "soon", "SHOP_ACTION_TIMEOUT must be a number of seconds"),
+        ("SHOP_ACTION_TIMEOUT", "0", "SHOP_ACTION_TIMEOUT must be between 0 and 600"),
     ],
 )
 def test_bad_values_are_named(variable: str, value: str, message: str) -> None:
@@ -57,3 +60,10 @@ def test_malformed_settings_file_line_is_reported_with_its_line_number(tmp_path:
 def test_a_named_settings_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings({"SHOP_SETTINGS_FILE": str(tmp_path / "missing.env")})
+
+
+def test_shop_address_and_action_timeout() -> None:
+    settings = load_settings({"SHOP_URL": "https://outdoors.example.org/", "SHOP_ACTION_TIMEOUT": "2.5"})
+    assert settings.shop_url == "https://outdoors.example.org"
+    assert settings.action_timeout == 2.5
+    assert load_settings({}).action_timeout == 10.0
