@@ -1,10 +1,13 @@
 """Proving who a customer is before the assistant shows them anything personal.
 
-Two proofs link a chat user (channel + user id) to a customer, verified:
+Three proofs link a chat user (channel + user id) to a customer, verified:
 - a customer token the shop's site signs for its logged-in customer and hands to the web widget:
   `base64url(JSON {"customer_id", "exp"}) + "." + hex HMAC-SHA256 of that part`, with the shop's
   identity secret (settings: SHOP_IDENTITY_SECRET);
-- the email address of the account together with the number of one of its orders.
+- the email address of the account together with the number of one of its orders;
+- the email address and a one-time code sent to it (via the outbox the shop's mailer empties):
+  six digits, valid for CODE_LIFETIME in the chat that asked for it, CODE_ATTEMPTS tries, only its
+  hash stored, at most CODES_PER_HOUR per customer.
 
 Every action that reads personal data asks `verified_customer` itself: a slot can be set by
 whoever types, a verified link in the database cannot.
@@ -17,13 +20,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import secrets
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.customers import CHANNELS, CustomerProfile, get_customer, link_identity
 from store.errors import StoreError
-from store.models import ChannelIdentity, Customer, Order
+from store.models import ChannelIdentity, Customer, LoginCode, Order, OutboxMessage, utcnow
 from store.validation import clean_text
 
 
@@ -96,3 +100,96 @@ def prove_identity(session: Session, customer_id: int, channel: str, channel_use
     """Record that this chat user proved to be the customer (a verified link)."""
     link_identity(session, customer_id, channel, channel_user_id, verified=True)
     return get_customer(session, customer_id)
+
+
+CODE_LIFETIME = dt.timedelta(minutes=10)
+CODE_ATTEMPTS = 5
+CODES_PER_HOUR = 3
+
+
+def _code_hash(customer_id: int, channel: str, channel_user_id: str, code: str) -> str:
+    """The stored form of a code: bound to the customer and the chat it was asked from."""
+    return hashlib.sha256(f"{customer_id}:{channel}:{channel_user_id}:{code}".encode()).hexdigest()
+
+
+def send_login_code(
+    session: Session, email: str, channel: str, channel_user_id: str, now: dt.datetime | None = None
+) -> bool:
+    """Email a one-time code to the account with this address, for this chat user.
+
+    Returns whether a code went out; the caller tells the customer the same either way, so the
+    chat never reveals which addresses have accounts. Earlier codes for this chat stop working.
+    """
+    now = now or utcnow()
+    address = (clean_text("email", email, 320) or "").strip().lower()
+    customer = session.scalars(select(Customer).where(func.lower(Customer.email) == address)).first()
+    if customer is None or not customer.email:
+        return False
+    recent = session.scalar(
+        select(func.count(LoginCode.id)).where(
+            LoginCode.customer_id == customer.id, LoginCode.created_at >= now - dt.timedelta(hours=1)
+        )
+    )
+    if (recent or 0) >= CODES_PER_HOUR:
+        return False
+    for earlier in session.scalars(
+        select(LoginCode).where(
+            LoginCode.channel == channel, LoginCode.channel_user_id == channel_user_id, LoginCode.used_at.is_(None)
+        )
+    ):
+        earlier.used_at = now  # superseded
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(
+        LoginCode(
+            customer_id=customer.id,
+            channel=channel,
+            channel_user_id=channel_user_id,
+            code_hash=_code_hash(customer.id, channel, channel_user_id, code),
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+    )
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    session.add(
+        OutboxMessage(
+            customer_id=customer.id,
+            to_address=customer.email,
+            subject="Your code for the shop's chat",
+            body=f"Your code is {code}. Type it in the chat where you asked for it; it works for {minutes} "
+            "minutes. If you didn't ask for a code, ignore this email: nobody can use it without your chat.",
+            created_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def check_login_code(
+    session: Session, channel: str, channel_user_id: str, code: str, now: dt.datetime | None = None
+) -> CustomerProfile | None:
+    """The customer proven by this code (and the chat user linked to them), or None.
+
+    A wrong code uses up one attempt; the attempt is recorded, so the caller must commit either way.
+    """
+    now = now or utcnow()
+    pending = session.scalars(
+        select(LoginCode)
+        .where(
+            LoginCode.channel == channel,
+            LoginCode.channel_user_id == channel_user_id,
+            LoginCode.used_at.is_(None),
+            LoginCode.expires_at > now,
+            LoginCode.attempts < CODE_ATTEMPTS,
+        )
+        .order_by(LoginCode.created_at.desc())
+    ).first()
+    digits = "".join(ch for ch in str(code or "")[:64] if ch.isdigit())
+    if pending is None or len(digits) != 6:
+        return None
+    pending.attempts += 1
+    expected = _code_hash(pending.customer_id, channel, channel_user_id, digits)
+    if not hmac.compare_digest(expected, pending.code_hash):
+        session.flush()
+        return None
+    pending.used_at = now
+    return prove_identity(session, pending.customer_id, channel, channel_user_id)

@@ -12,7 +12,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.conversations import ConversationStore
 from store.errors import CustomerNotFound
-from store.models import Address, ChannelIdentity, Customer, Interaction, Order, Return, Ticket, utcnow
+from store.models import (
+    Address,
+    ChannelIdentity,
+    Customer,
+    Interaction,
+    LoginCode,
+    Order,
+    OutboxMessage,
+    Return,
+    Ticket,
+    utcnow,
+)
 
 ERASED = "[erased]"
 
@@ -116,6 +127,8 @@ def erase_customer(session: Session, customer_id: int, conversations: Conversati
     interactions = _affected(session, delete(Interaction).where(Interaction.customer_id == customer_id))
     addresses = _affected(session, delete(Address).where(Address.customer_id == customer_id))
     identities = _affected(session, delete(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
+    session.execute(delete(LoginCode).where(LoginCode.customer_id == customer_id))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.customer_id == customer_id))
     session.execute(delete(Customer).where(Customer.id == customer_id))
     session.flush()
     events = conversations.delete_conversations(senders) if conversations else 0

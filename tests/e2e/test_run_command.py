@@ -254,6 +254,26 @@ def test_order_status_needs_a_proof_of_identity_first(stack: RunningStack) -> No
     assert again[0].startswith(f"Order {number} (")
 
 
+def test_a_one_time_code_by_email_proves_a_customer_without_an_order_number(stack: RunningStack) -> None:
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        email, name = db.execute(
+            "SELECT c.email, c.name FROM customers c WHERE c.id > 10 AND EXISTS (SELECT 1 FROM orders o "
+            "WHERE o.customer_id = c.id AND o.status != 'cancelled') ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    say_rest(stack, sender, "where is my order?")
+    assert say_rest(stack, sender, email)[-1].startswith("And the number of one of your orders?")
+    (asked,) = say_rest(stack, sender, "I don't have it, send me a code")
+    assert asked.startswith("If that address is on one of our accounts, I've just emailed it a 6-digit code")
+    with sqlite3.connect(stack.data_dir / "shop.db") as db:
+        to_address, body = db.execute("SELECT to_address, body FROM outbox ORDER BY id DESC LIMIT 1").fetchone()
+    assert to_address == email
+    code = body.split("Your code is ")[1][:6]
+    confirmed = say_rest(stack, sender, code)
+    assert confirmed[0] == f"Thanks {name.split()[0]}, that's you confirmed."
+    assert confirmed[1].startswith("Order SO-")
+
+
 def test_cancelling_an_order_that_has_not_shipped_after_a_yes(stack: RunningStack) -> None:
     with sqlite3.connect(stack.data_dir / "shop.db") as db:
         email, number = db.execute(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.complaints import ActionFileComplaint, ActionHandoff, complaint_category
 from actions.greeting import ActionGreet
@@ -24,7 +25,7 @@ from actions.orders import (
 from store.customers import customer_for_identity
 from store.database import ShopDatabase
 from store.identity import sign_customer_token
-from store.models import Shipment, Ticket
+from store.models import OutboxMessage, Shipment, Ticket
 from store.orders import ShipmentStatus, order_status
 from store.returns import refund_return, request_return
 from store.tickets import waiting_for_people
@@ -116,6 +117,56 @@ def test_three_mismatches_end_the_form_without_a_link(database: ShopDatabase) ->
     assert not any(e["event"] == "followup" for e in events)
     (message,), _ = run(ActionOrderStatus(), tracker("chat-2", "where is it"))
     assert message["response"] == "utter_identify_first"
+
+
+def code_form_tracker(sender: str, slot: str, value: str, slots: dict[str, Any]) -> Tracker:
+    state = tracker(sender, value)
+    state.slots.update({"requested_slot": slot, slot: value, **slots})
+    state.events.append({"event": "slot", "name": slot, "value": value})
+    state.active_loop = {"name": "identify_form"}
+    state.latest_action_name = "identify_form"
+    return state
+
+
+def validate_with_code(state: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    slots = {name: {"mappings": [{"type": "from_text"}]} for name in ("verify_email", "verify_order_id", "verify_code")}
+    events = asyncio.run(ValidateIdentifyForm().run(dispatcher, state, {"forms": {}, "slots": slots}))
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def outbox_code(database: ShopDatabase) -> str:
+    with database.transaction() as session:
+        body = session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.id.desc())).first()
+    return str(body).split("Your code is ")[1][:6]
+
+
+def test_without_an_order_number_a_one_time_code_proves_the_customer(database: ShopDatabase) -> None:
+    said = code_form_tracker("chat-9", "verify_order_id", "I don't have it, send me a code",
+                             {"verify_email": "ada@example.com"})  # fmt: skip
+    _, slots = validate_with_code(said)
+    assert slots["verify_method"] == "code" and slots["verify_order_id"] is None
+    assert slots["requested_slot"] == "verify_code"
+    code = outbox_code(database)
+    wrong = code_form_tracker("chat-9", "verify_code", "000000" if code != "000000" else "111111",
+                              {"verify_email": "ada@example.com", "verify_method": "code"})  # fmt: skip
+    messages, slots = validate_with_code(wrong)
+    assert messages[0]["text"] == "That code doesn't match, or it has expired. Please check the email."
+    assert slots["verify_attempts"] == 1
+    proof = {"verify_email": "ada@example.com", "verify_method": "code", "verify_attempts": 1}
+    right = code_form_tracker("chat-9", "verify_code", code, proof)
+    messages, slots = validate_with_code(right)
+    assert messages[0]["response"] == "utter_identified" and slots["customer_name"] == "Ada Berg"
+    (message,), _ = run(ActionOrderStatus(), tracker("chat-9", "where is it"))
+    assert message["text"].startswith("Order SO-100001")
+
+
+def test_a_code_for_an_unknown_address_is_asked_for_the_same_way(database: ShopDatabase) -> None:
+    said = code_form_tracker("chat-10", "verify_order_id", "send me a code", {"verify_email": "nobody@example.com"})
+    messages, slots = validate_with_code(said)
+    assert messages == [] and slots["requested_slot"] == "verify_code"  # nothing tells the address is unknown
+    with database.transaction() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
 
 
 def test_after_a_proof_the_interrupted_request_resumes(database: ShopDatabase) -> None:

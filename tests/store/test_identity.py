@@ -3,19 +3,25 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from store.customers import link_identity
 from store.database import ShopDatabase
 from store.errors import InvalidInput
 from store.identity import (
+    CODE_ATTEMPTS,
+    CODE_LIFETIME,
     InvalidToken,
     VerificationFailed,
+    check_login_code,
     customer_by_email_and_order,
     prove_identity,
     read_customer_token,
+    send_login_code,
     sign_customer_token,
     verified_customer,
 )
+from store.models import LoginCode, OutboxMessage
 from tests.store.conftest import ANCHOR
 from tests.store.factories import add_customer, add_order
 
@@ -76,3 +82,47 @@ def test_only_verified_links_count(db: ShopDatabase) -> None:
     with db.transaction() as session:
         profile = verified_customer(session, "telegram", "tg-1")
         assert profile is not None and profile.id == ada
+
+
+def emailed_code(db: ShopDatabase) -> str:
+    with db.transaction() as session:
+        body = session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.id.desc())).first()
+    assert body is not None
+    return body.split("Your code is ")[1][:6]
+
+
+def test_a_one_time_code_goes_to_the_outbox_and_proves_the_chat_user_once(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        ada = add_customer(session, web_id="web-ada-own")
+        assert send_login_code(session, "ADA@example.com ", "telegram", "tg-1", now=ANCHOR)
+    code = emailed_code(db)
+    with db.transaction() as session:
+        (stored,) = session.scalars(select(LoginCode)).all()
+        assert code not in stored.code_hash and len(stored.code_hash) == 64  # only the hash is kept
+        assert check_login_code(session, "telegram", "tg-OTHER", code, now=ANCHOR) is None  # another chat
+        proven = check_login_code(session, "telegram", "tg-1", f" {code[:3]} {code[3:]} ", now=ANCHOR)
+        assert proven is not None and proven.id == ada
+        assert verified_customer(session, "telegram", "tg-1") is not None
+        assert check_login_code(session, "telegram", "tg-1", code, now=ANCHOR) is None  # used up
+
+
+def test_codes_expire_run_out_of_attempts_and_are_rate_limited(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        add_customer(session)
+        assert not send_login_code(session, "nobody@example.com", "web", "w-1", now=ANCHOR)  # same answer to the user
+        assert send_login_code(session, "ada@example.com", "web", "w-1", now=ANCHOR)
+    code = emailed_code(db)
+    later = ANCHOR + CODE_LIFETIME + dt.timedelta(seconds=1)
+    with db.transaction() as session:
+        assert check_login_code(session, "web", "w-1", code, now=later) is None
+        assert send_login_code(session, "ada@example.com", "web", "w-1", now=ANCHOR + dt.timedelta(minutes=1))
+    code = emailed_code(db)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(CODE_ATTEMPTS):
+        with db.transaction() as session:  # each wrong try is committed
+            assert check_login_code(session, "web", "w-1", wrong, now=ANCHOR + dt.timedelta(minutes=2)) is None
+    with db.transaction() as session:
+        assert check_login_code(session, "web", "w-1", code, now=ANCHOR + dt.timedelta(minutes=2)) is None
+        assert send_login_code(session, "ada@example.com", "web", "w-2", now=ANCHOR + dt.timedelta(minutes=3))
+        assert not send_login_code(session, "ada@example.com", "web", "w-3", now=ANCHOR + dt.timedelta(minutes=4))
+        assert send_login_code(session, "ada@example.com", "web", "w-3", now=ANCHOR + dt.timedelta(minutes=61))

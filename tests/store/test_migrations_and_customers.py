@@ -23,7 +23,7 @@ def test_migrating_twice_is_a_no_op_and_keeps_data(db: ShopDatabase) -> None:
     db.upgrade()
     assert sorted(inspect(db.engine).get_table_names()) == tables_before
     with db.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == 1
 
@@ -104,5 +104,5 @@ def test_alembic_command_line_on_an_empty_and_an_existing_database(tmp_path) -> 
         assert done.returncode == 0, done.stderr
     database = ShopDatabase(env["SHOP_DATABASE_URL"])
     with database.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     database.dispose()

@@ -14,6 +14,7 @@ from store.conversations import ConversationStore
 from store.customers import create_customer, link_identity
 from store.database import ShopDatabase
 from store.errors import InvalidInput
+from store.identity import send_login_code
 from store.interactions import record_interaction
 from store.models import Base, Interaction, Order, Ticket
 from store.privacy import apply_retention, erase_customer, export_customer
@@ -162,6 +163,7 @@ def test_export_then_erase_leaves_nothing_identifying(db: ShopDatabase, tmp_path
             session, category="complaint", subject="Ada Berg is unhappy", description="Call Ada on +44 20 7946 0958",
             customer_id=ada, conversation_id="web-ada",
         )  # fmt: skip
+        assert send_login_code(session, "ada@example.com", "web", "web-ada", now=ANCHOR)  # an email in the outbox
 
     with db.transaction() as session:
         exported = export_customer(session, ada, conversations)
