@@ -10,7 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions.forms import ActionStopForm
-from actions.returns import ActionAskReturnItem, ActionStartReturn, ActionSubmitReturn, ValidateReturnForm
+from actions.returns import (
+    ActionAskReturnItem,
+    ActionAskReturnOrder,
+    ActionStartReturn,
+    ActionSubmitReturn,
+    ValidateReturnForm,
+)
 from store.database import ShopDatabase
 from store.models import Order, OrderLine, Return, Ticket
 from store.returns import read_condition, read_reason
@@ -200,3 +206,11 @@ def test_a_return_started_before_the_proof_stays_an_exchange(shop_with_deliverie
     state = tracker("web-ada", "ada@example.com", slots={"return_kind": "exchange"})  # resumed after the form
     (intro,), _ = run(ActionStartReturn(), state)
     assert intro["text"].startswith("Let's set up your exchange.")
+
+
+def test_the_order_question_offers_the_returnable_orders_as_buttons(shop_with_deliveries: ShopDatabase) -> None:
+    (asked,), _ = run(ActionAskReturnOrder(), tracker("web-ada"))
+    assert asked["text"] == "Which order is it? The number looks like SO-123456."
+    assert asked["buttons"] == [{"title": "SO-100002", "payload": "SO-100002"}]
+    (stranger,), _ = run(ActionAskReturnOrder(), tracker("web-stranger"))
+    assert stranger["buttons"] == []
