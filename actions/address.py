@@ -103,9 +103,15 @@ class ValidateAddressForm(FormValidationAction):
     async def validate_address_country(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = " ".join(str(value or "").split())
-        if not 2 <= len(text) <= 64 or not _HAS_LETTER.search(text) or any(ch.isdigit() for ch in text):
-            dispatcher.utter_message(text="Which country is that?")
+        text = " ".join(str(value or "").split()).strip(" .!")
+        words = len(text.split())
+        if (
+            not 2 <= len(text) <= 64
+            or not _HAS_LETTER.search(text)
+            or any(ch.isdigit() for ch in text)
+            or ("?" in text or words > 4 or text.lower() in {"yes", "no", "ok"})
+        ):
+            dispatcher.utter_message(text="Which country should it go to? Just the country's name, please.")
             return {"address_country": None}
         return {"address_country": text}
 

@@ -129,7 +129,8 @@ class ValidateIdentifyForm(FormValidationAction):
             dispatcher.utter_message(text="That code doesn't match, or it has expired. Please check the email.")
             return {"verify_code": None, "verify_attempts": attempts}
         dispatcher.utter_message(response="utter_identified", name=customer.name.split()[0])
-        return {"verify_code": "used", "verify_method": None, "customer_name": customer.name, "verify_attempts": 0}
+        # verify_method stays "code" until action_resume_request clears it, so the form ends here
+        return {"verify_code": "used", "customer_name": customer.name, "verify_attempts": 0}
 
 
 class ActionResumeRequest(Action):

@@ -21,6 +21,7 @@ from actions.identity import ask_to_identify
 from actions.shop import customer_of, shop_database
 from catalog.prices import money
 from store.errors import AlreadyReturned, NotEligibleForReturn, OrderLineNotFound, OrderNotFound, StoreError
+from store.outbox import queue_email
 from store.returns import (
     RETURN_WINDOW,
     OrderItem,
@@ -278,11 +279,12 @@ class ActionSubmitReturn(Action):
             return _cleared()
         reference = return_reference(receipt.return_id)
         refund = money(receipt.refund_amount, receipt.currency)
+        _email_label(tracker, customer.id, reference, receipt.order_number)
         wanted = tracker.get_slot("exchange_for")
         if tracker.get_slot("return_kind") == "exchange" and wanted:
             return _exchange(dispatcher, tracker, customer.id, receipt.order_number, reference, str(wanted), refund)
         dispatcher.utter_message(
-            text=f"Your return {reference} is open. We've emailed you a prepaid label: please drop the parcel off "
+            text=f"Your return {reference} is open. A prepaid label is on its way by email: please drop the parcel off "
             f"within {LABEL_DAYS} days. Once it arrives we'll refund {refund} to your original payment method, "
             "usually within 5 working days."
         )
@@ -314,8 +316,23 @@ def _exchange(
     except StoreError as error:  # the return stands; the team sees the exchange wish in the conversation
         logger.error("could not open the exchange ticket for conversation %s: %s", tracker.sender_id, error)
     dispatcher.utter_message(
-        text=f"Your exchange is under way: return {reference} is open{case}. We've emailed you a prepaid label; "
+        text=f"Your exchange is under way: return {reference} is open{case}. A prepaid label is on its way by email; "
         f"please send the item back within {LABEL_DAYS} days. As soon as it arrives we'll send you {wanted}. "
         f"If that's not available, you get {refund} back instead."
     )
     return _cleared()
+
+
+def _email_label(tracker: Tracker, customer_id: int, reference: str, order: str) -> None:
+    """Ask the shop's mailer to send the return label (the return stands even if this fails)."""
+    try:
+        with shop_database().transaction() as session:
+            queue_email(
+                session,
+                customer_id,
+                f"Your return {reference}",
+                f"Your return {reference} for order {order} is open. Print the prepaid label from your account "
+                f"page, pack the item and drop the parcel off within {LABEL_DAYS} days.",
+            )
+    except StoreError as error:
+        logger.error("could not queue the label email for conversation %s: %s", tracker.sender_id, error)

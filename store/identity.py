@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from store.customers import CHANNELS, CustomerProfile, get_customer, link_identity
 from store.errors import StoreError
-from store.models import ChannelIdentity, Customer, LoginCode, Order, OutboxMessage, utcnow
+from store.models import ChannelIdentity, Customer, LoginCode, Order, utcnow
+from store.outbox import queue_email
 from store.validation import clean_text
 
 
@@ -150,15 +151,13 @@ def send_login_code(
         )
     )
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    session.add(
-        OutboxMessage(
-            customer_id=customer.id,
-            to_address=customer.email,
-            subject="Your code for the shop's chat",
-            body=f"Your code is {code}. Type it in the chat where you asked for it; it works for {minutes} "
-            "minutes. If you didn't ask for a code, ignore this email: nobody can use it without your chat.",
-            created_at=now,
-        )
+    queue_email(
+        session,
+        customer.id,
+        "Your code for the shop's chat",
+        f"Your code is {code}. Type it in the chat where you asked for it; it works for {minutes} minutes. "
+        "If you didn't ask for a code, ignore this email: nobody can use it without your chat.",
+        now,
     )
     session.flush()
     return True

@@ -166,8 +166,9 @@ def test_http_api_requires_the_token_and_shows_the_custom_action(stack: RunningS
     assert status == 200
     events = json.loads(body)["events"]
     assert "action_search_products" in [e.get("name") for e in events if e["event"] == "action"]
-    bot_texts = [e["text"] for e in events if e["event"] == "bot"]
-    assert any("Running Shoes" in text for text in bot_texts)
+    cards = [card for e in events if e["event"] == "bot"
+             for card in ((e.get("data") or {}).get("custom") or {}).get("data", {}).get("products", [])]  # fmt: skip
+    assert cards and all("Running Shoes" in card["title"] for card in cards)
 
 
 def test_sentiment_reaches_the_tracker_and_the_slots(stack: RunningStack) -> None:
@@ -286,7 +287,8 @@ def test_cancelling_an_order_that_has_not_shipped_after_a_yes(stack: RunningStac
     say_rest(stack, sender, email)
     offer = say_rest(stack, sender, number)
     assert offer[-1].startswith(f"Cancel order {number} (")
-    assert say_rest(stack, sender, "yes please")[0].startswith(f"Done: order {number} is cancelled.")
+    (done,) = say_rest(stack, sender, "yes please")  # and nothing after it
+    assert done.startswith(f"Done: order {number} is cancelled.")
     with sqlite3.connect(stack.data_dir / "shop.db") as db:
         assert db.execute("SELECT status FROM orders WHERE number = ?", (number,)).fetchone()[0] == "cancelled"
 
@@ -308,7 +310,7 @@ def test_a_return_through_the_form_with_a_policy_question_in_the_middle(stack: R
     assert say_rest(stack, sender, "I want to return something")[-1] == "What is the email address on your account?"
     say_rest(stack, sender, email)
     replies = say_rest(stack, sender, number)
-    assert "Let's set up your return." in replies
+    assert any(reply.startswith("Let's set up your return.") for reply in replies)
     for _ in range(3):  # the order and the item are asked only when they are not clear yet
         if replies[-1].startswith("Which order is it?"):
             replies = say_rest(stack, sender, number)

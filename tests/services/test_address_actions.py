@@ -74,6 +74,8 @@ def test_address_parts_are_checked_one_by_one() -> None:
     assert result == {"address_postal_code": None}
     assert messages[0]["text"] == "That doesn't look like a postcode. Could you check it?"
     assert validate("validate_address_country", "12345")[1] == {"address_country": None}
+    assert validate("validate_address_country", "do you ship to france?")[1] == {"address_country": None}
+    assert validate("validate_address_country", "Scotland.")[1] == {"address_country": "Scotland"}
     assert validate("validate_address_city", "x" * 500)[1] == {"address_city": None}
 
 

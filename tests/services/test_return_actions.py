@@ -19,6 +19,7 @@ from actions.returns import (
 )
 from store.database import ShopDatabase
 from store.models import Order, OrderLine, Return, Ticket
+from store.outbox import unsent
 from store.returns import read_condition, read_reason
 from tests.services.chat import NOW, run, tracker
 from tests.store.factories import add_order
@@ -144,6 +145,9 @@ def test_a_complete_form_opens_the_return_with_reference_refund_and_next_steps(
     assert "refund $30.00" in message["text"] and "within 14 days" in message["text"]
     assert set(slot_events(events).values()) == {None}
     assert returns_count(shop_with_deliveries) == 1
+    with shop_with_deliveries.transaction() as session:
+        (label,) = unsent(session)
+        assert (label.to_address, label.subject) == ("ada@example.com", "Your return R-000001")
     (again,), _ = run(ActionSubmitReturn(), filled(shop_with_deliveries))
     assert again["text"].startswith("That item already has a return open.")
     assert returns_count(shop_with_deliveries) == 1

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from store.customers import link_identity
+from store.customers import create_customer, link_identity
 from store.database import ShopDatabase
 from store.errors import InvalidInput
 from store.identity import (
@@ -22,6 +22,7 @@ from store.identity import (
     verified_customer,
 )
 from store.models import LoginCode, OutboxMessage
+from store.outbox import queue_email, unsent
 from tests.store.conftest import ANCHOR
 from tests.store.factories import add_customer, add_order
 
@@ -126,3 +127,13 @@ def test_codes_expire_run_out_of_attempts_and_are_rate_limited(db: ShopDatabase)
         assert send_login_code(session, "ada@example.com", "web", "w-2", now=ANCHOR + dt.timedelta(minutes=3))
         assert not send_login_code(session, "ada@example.com", "web", "w-3", now=ANCHOR + dt.timedelta(minutes=4))
         assert send_login_code(session, "ada@example.com", "web", "w-3", now=ANCHOR + dt.timedelta(minutes=61))
+
+
+def test_mail_goes_only_to_an_address_on_file(db: ShopDatabase) -> None:
+    with db.transaction() as session:
+        ada = add_customer(session)
+        nobody = create_customer(session, name="No Mail").id
+        queue_email(session, ada, "Hello", "Body")
+        with pytest.raises(InvalidInput, match="no email address"):
+            queue_email(session, nobody, "Hello", "Body")
+        assert [(m.to_address, m.subject) for m in unsent(session)] == [("ada@example.com", "Hello")]
