@@ -187,11 +187,11 @@ def floor_model() -> Path:
     if models:
         return models[-1]
     shutil.rmtree(project, ignore_errors=True)
-    project.parent.mkdir(parents=True, exist_ok=True)
+    project.mkdir(parents=True)
     print("training the floor: `rasa init --no-prompt` (once; cached in models/bench-floor/) ...", flush=True)
     env = {**os.environ, **BASE_ENVIRONMENT}
     subprocess.run([str(RASA.executable("rasa")), "init", "--no-prompt", "--init-dir", str(project)],
-                   cwd=FLOOR_DIR, env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+                   cwd=project, env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     return sorted((project / "models").glob("*.tar.gz"))[-1]
 
 
