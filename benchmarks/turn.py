@@ -95,7 +95,9 @@ def summary(latencies: list[float], seconds: float | None = None) -> dict[str, f
     return figures
 
 
-def conversation(server: Server, rounds: int, silent: list[str]) -> list[float]:
+def conversation(
+    server: Server, rounds: int, silent: list[str], by_message: dict[str, list[float]] | None = None
+) -> list[float]:
     """`rounds` conversations one after the other; latencies of all their turns."""
     latencies = []
     for _ in range(rounds):
@@ -105,6 +107,8 @@ def conversation(server: Server, rounds: int, silent: list[str]) -> list[float]:
             if not replies:
                 silent.append(text)
             latencies.append(latency)
+            if by_message is not None:
+                by_message.setdefault(text, []).append(latency)
     return latencies
 
 
@@ -112,7 +116,8 @@ def measure(server: Server, rounds: int, concurrency: int) -> dict[str, Any]:
     """Sequential latency, then `concurrency` conversations at once."""
     silent: list[str] = []
     conversation(server, 1, silent)  # warm-up: caches, first model calls
-    sequential = conversation(server, rounds, silent)
+    by_message: dict[str, list[float]] = {}
+    sequential = conversation(server, rounds, silent, by_message)
     results: list[list[float]] = []
     lock = threading.Lock()
 
@@ -131,6 +136,7 @@ def measure(server: Server, rounds: int, concurrency: int) -> dict[str, Any]:
     parallel = [latency for chunk in results for latency in chunk]
     return {
         "one_conversation": summary(sequential),
+        "p50_ms_by_message": {text: round(percentile(values, 0.5), 1) for text, values in by_message.items()},
         f"{concurrency}_conversations": summary(parallel, elapsed),
         "turns_without_reply": len(silent),
     }
@@ -190,8 +196,12 @@ def floor_model() -> Path:
     project.mkdir(parents=True)
     print("training the floor: `rasa init --no-prompt` (once; cached in models/bench-floor/) ...", flush=True)
     env = {**os.environ, **BASE_ENVIRONMENT}
-    subprocess.run([str(RASA.executable("rasa")), "init", "--no-prompt", "--init-dir", str(project)],
-                   cwd=project, env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    log = FLOOR_DIR / "rasa-init.log"
+    with log.open("wb") as sink:
+        code = subprocess.run([str(RASA.executable("rasa")), "init", "--no-prompt", "--init-dir", str(project)],
+                              cwd=project, env=env, stdout=sink, stderr=subprocess.STDOUT).returncode  # fmt: skip
+    if code != 0:
+        raise SystemExit(f"`rasa init` failed (exit {code}); see {log}")
     return sorted((project / "models").glob("*.tar.gz"))[-1]
 
 
