@@ -5,15 +5,19 @@
 - a message without any word (empty, whitespace, "???", emoji only) gets the marker word
   `nowords`, which no model knows: the pipeline's featurizers need at least one token, and the
   unknown-words check then sends the message to the fallback;
-- Rasa's `/intent{...}` syntax is honoured only for the buttons we send (`/<intent>` of the domain,
-  without entities); typed commands such as `/restart` or `/order_status{"order_id": ...}` lose the
-  leading slash and are understood as the words they are.
+- Rasa's `/intent{...}` syntax is honoured only for the buttons we send: `/<intent>` of the
+  allowed intents, with entities only where `button_entities` allows them (the product cards'
+  `/add_to_cart{"product_id": "P00301"}`), each value a plain id. Anything else typed as a command,
+  such as `/restart` or `/order_status{"order_id": ...}`, loses its leading slash and is
+  understood as the words it is. Actions still check every id they get (ownership of orders).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,14 +28,38 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-BUTTON_PAYLOAD = re.compile(r"/([a-z_]+)")
+BUTTON_PAYLOAD = re.compile(r"/([a-z_]+)(\{.{0,300}\})?")
+BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Intents a customer may choose with a button; never the built-in session commands.
 BLOCKED_COMMANDS = frozenset({"restart", "session_start", "back", "nlu_fallback"})
 NO_WORDS = "nowords"
 WORD = re.compile(r"\w")
 
 
-def clean_text(text: str, max_characters: int, button_intents: frozenset[str]) -> str:
+def _allowed_entities(payload: str | None, allowed: frozenset[str]) -> bool:
+    """True when a button's entities are a JSON object of allowed names with plain id values."""
+    if payload is None:
+        return True
+    try:
+        entities = json.loads(payload)
+    except ValueError:
+        return False
+    return (
+        isinstance(entities, dict)
+        and bool(entities)
+        and all(
+            name in allowed and isinstance(value, str) and BUTTON_VALUE.fullmatch(value)
+            for name, value in entities.items()
+        )
+    )
+
+
+def clean_text(
+    text: str,
+    max_characters: int,
+    button_intents: frozenset[str],
+    button_entities: Mapping[str, frozenset[str]] | None = None,
+) -> str:
     """The text with control characters gone, length capped and typed commands neutralised."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(
@@ -42,7 +70,14 @@ def clean_text(text: str, max_characters: int, button_intents: frozenset[str]) -
     text = text.strip()[:max_characters]
     if text.startswith("/"):
         button = BUTTON_PAYLOAD.fullmatch(text)
-        if not button or button.group(1) not in button_intents or button.group(1) in BLOCKED_COMMANDS:
+        intent = button.group(1) if button else ""
+        allowed = (button_entities or {}).get(intent, frozenset())
+        if (
+            not button
+            or intent not in button_intents
+            or intent in BLOCKED_COMMANDS
+            or not _allowed_entities(button.group(2), allowed)
+        ):
             text = text.lstrip("/").strip()
     if not WORD.search(text):
         text = f"{text} {NO_WORDS}".strip()
@@ -55,12 +90,16 @@ class InputGuard(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """`max_characters`: longer messages are cut; `button_intents`: payloads allowed as `/<intent>`."""
-        return {"max_characters": 2000, "button_intents": []}
+        """`max_characters`: longer messages are cut; `button_intents`: payloads allowed as `/<intent>`;
+        `button_entities`: per intent, the entities its buttons may carry."""
+        return {"max_characters": 2000, "button_intents": [], "button_entities": {}}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._max = int(config["max_characters"])
         self._buttons = frozenset(config.get("button_intents") or [])
+        self._entities = {
+            str(intent): frozenset(names or []) for intent, names in (config.get("button_entities") or {}).items()
+        }
 
     @classmethod
     def create(
@@ -82,5 +121,5 @@ class InputGuard(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str):
-                message.set(TEXT, clean_text(text, self._max, self._buttons))
+                message.set(TEXT, clean_text(text, self._max, self._buttons, self._entities))
         return messages

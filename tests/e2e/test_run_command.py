@@ -115,6 +115,13 @@ def test_a_search_is_refined_down_to_one_product_and_put_in_the_basket(stack: Ru
     replies = rest_replies(stack, sender, "add it to my cart")
     (basket,) = [r["custom"]["data"] for r in replies if "custom" in r]
     assert basket["type"] == "add_to_cart" and basket["product_id"] == cheaper[1]["id"]
+    # the card buttons: their payloads carry the product id
+    more_like, add = (button["payload"] for button in first[2]["buttons"])
+    replies = rest_replies(stack, sender, more_like)
+    assert replies[0]["text"] == f"If you like the {first[2]['title']}, have a look at these:"
+    assert first[2]["id"] not in [card["id"] for card in cards_in(replies)]
+    replies = rest_replies(stack, sender, add)
+    assert [r["custom"]["data"]["product_id"] for r in replies if "custom" in r] == [first[2]["id"]]
 
 
 def test_vertical_slice_over_socketio(stack: RunningStack) -> None:

@@ -4,7 +4,8 @@ import pytest
 
 from bot.input_guard import clean_text
 
-BUTTONS = frozenset({"order_status", "faq", "out_of_scope", "restart"})
+BUTTONS = frozenset({"order_status", "faq", "out_of_scope", "restart", "add_to_cart"})
+ENTITIES = {"add_to_cart": frozenset({"product_id"})}
 
 
 @pytest.mark.parametrize(
@@ -24,10 +25,16 @@ BUTTONS = frozenset({"order_status", "faq", "out_of_scope", "restart"})
         ("", "nowords"),
         ("   ", "nowords"),
         ("\x00", "nowords"),
+        ('/add_to_cart{"product_id":"P00301"}', '/add_to_cart{"product_id":"P00301"}'),  # a product card button
+        ('/add_to_cart{"product_id":"P1","order_id":"SO-1"}', 'add_to_cart{"product_id":"P1","order_id":"SO-1"}'),
+        ('/add_to_cart{"product_id":"P1 OR 1=1"}', 'add_to_cart{"product_id":"P1 OR 1=1"}'),
+        ('/add_to_cart{"product_id":7}', 'add_to_cart{"product_id":7}'),
+        ("/add_to_cart{not json}", "add_to_cart{not json}"),
+        ("/add_to_cart{}", "add_to_cart{}"),
     ],
 )
 def test_clean_text(raw: str, cleaned: str) -> None:
-    assert clean_text(raw, 2000, BUTTONS) == cleaned
+    assert clean_text(raw, 2000, BUTTONS, ENTITIES) == cleaned
 
 
 def test_long_messages_are_cut() -> None:
