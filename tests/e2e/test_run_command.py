@@ -116,12 +116,16 @@ def test_a_search_is_refined_down_to_one_product_and_put_in_the_basket(stack: Ru
     (basket,) = [r["custom"]["data"] for r in replies if "custom" in r]
     assert basket["type"] == "add_to_cart" and basket["product_id"] == cheaper[1]["id"]
     # the card buttons: their payloads carry the product id
-    more_like, add = (button["payload"] for button in first[2]["buttons"])
+    more_like = first[2]["buttons"][0]["payload"]
     replies = rest_replies(stack, sender, more_like)
     assert replies[0]["text"] == f"If you like the {first[2]['title']}, have a look at these:"
     assert first[2]["id"] not in [card["id"] for card in cards_in(replies)]
-    replies = rest_replies(stack, sender, add)
-    assert [r["custom"]["data"]["product_id"] for r in replies if "custom" in r] == [first[2]["id"]]
+    in_stock = next(card for card in [*first, *cheaper] if card["in_stock"])
+    replies = rest_replies(stack, sender, in_stock["buttons"][1]["payload"])
+    assert [r["custom"]["data"]["product_id"] for r in replies if "custom" in r] == [in_stock["id"]]
+    sold_out = next(card for card in [*first, *cheaper] if not card["in_stock"])  # the seeded demo catalog has one
+    (reply,) = say_rest(stack, sender, sold_out["buttons"][1]["payload"])
+    assert reply == f"Sorry, the {sold_out['title']} is out of stock right now."
 
 
 def test_vertical_slice_over_socketio(stack: RunningStack) -> None:
