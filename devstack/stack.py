@@ -223,6 +223,8 @@ def run(settings: Settings) -> int:
     setup(settings)
     token = auth_token(settings)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # Ctrl-C stops everything even when we were started with SIGINT ignored (as background jobs are)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     with ServiceGroup(settings.logs_dir) as group:
         try:
             for spec in service_specs(settings, token):

@@ -56,7 +56,13 @@ def start_run_command(env_overrides: dict[str, str], output: Path) -> subprocess
     env = {**os.environ, **env_overrides}
     with output.open("wb") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "devstack", "run"], cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "devstack", "run"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            # started as a background job would be, with SIGINT ignored: Ctrl-C must still stop everything
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
 
 
