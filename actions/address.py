@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.identity import ask_to_identify
-from actions.orders import named_or_recent_orders
+from actions.orders import named_or_recent_orders, still_in_warehouse
 from actions.shop import customer_of, shop_database
 from store.errors import CannotChangeAddress, OrderNotFound, StoreError
 from store.orders import change_shipping_address
@@ -51,7 +51,7 @@ class ActionStartAddressChange(Action):
         number, candidates = named_or_recent_orders(dispatcher, tracker, customer.id, recent=10)
         if candidates is None:
             return [SlotSet("order_id", None)]
-        open_orders = [o for o in candidates if not o.has_left_warehouse and o.status != "cancelled"]
+        open_orders = still_in_warehouse(candidates)
         if not open_orders:
             which = f"Order {candidates[0].number} has" if number and candidates else "Your orders have all"
             dispatcher.utter_message(

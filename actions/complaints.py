@@ -77,6 +77,26 @@ def sla_in_words(ticket: TicketSummary, now: dt.datetime) -> str:
     return f"within {hours} hours" if hours < 48 else f"within {round(hours / 24)} days"
 
 
+def file_ticket(
+    tracker: Tracker, *, category: str, subject: str, description: str, customer_id: int | None
+) -> TicketSummary | None:
+    """Open a ticket for this conversation, with the customer's mood; None (and a log line) if the store fails."""
+    try:
+        with shop_database().transaction() as session:
+            return open_ticket(
+                session,
+                category=category,
+                subject=subject,
+                description=description,
+                customer_id=customer_id,
+                conversation_id=tracker.sender_id,
+                sentiment=severity(tracker),
+            )
+    except StoreError as error:
+        logger.error("could not open a ticket for conversation %s: %s", tracker.sender_id, error)
+        return None
+
+
 class ActionFileComplaint(Action):
     """Open a ticket for the complaint and say what happens next, in a tone that fits."""
 
@@ -90,19 +110,14 @@ class ActionFileComplaint(Action):
         intent = str((tracker.latest_message.get("intent") or {}).get("name") or "complaint")
         category, mood = complaint_category(text, intent), severity(tracker)
         customer = customer_of(tracker)
-        try:
-            with shop_database().transaction() as session:
-                ticket = open_ticket(
-                    session,
-                    category=category,
-                    subject=f"{TOPIC_NAMES[category].capitalize()} (from the chat)",
-                    description=text,
-                    customer_id=customer.id if customer else None,
-                    conversation_id=tracker.sender_id,
-                    sentiment=mood,
-                )
-        except StoreError as error:
-            logger.error("could not open a ticket for conversation %s: %s", tracker.sender_id, error)
+        ticket = file_ticket(
+            tracker,
+            category=category,
+            subject=f"{TOPIC_NAMES[category].capitalize()} (from the chat)",
+            description=text,
+            customer_id=customer.id if customer else None,
+        )
+        if ticket is None:
             dispatcher.utter_message(response="utter_ticket_failed")
             return []
         sorry = {

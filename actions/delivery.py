@@ -10,14 +10,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaints import TOPIC_NAMES, complaint_category, severity, sla_in_words
+from actions.complaints import TOPIC_NAMES, complaint_category, file_ticket, sla_in_words
 from actions.identity import ask_to_identify
 from actions.orders import day_in_words, named_or_recent_orders
-from actions.shop import customer_of, offer_a_person_if_upset, shop_database
-from store.errors import StoreError
+from actions.shop import customer_of, offer_a_person_if_upset
 from store.orders import OrderSummary
 from store.remedies import CHECK_NEIGHBOURS_HOURS, Remedy, delivery_remedy
-from store.tickets import open_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -109,23 +107,18 @@ class ActionDeliveryProblem(Action):
         remedy = delivery_remedy(problem, order, today)
         case = ""
         if remedy.ticket_category:
-            try:
-                with shop_database().transaction() as session:
-                    ticket = open_ticket(
-                        session,
-                        category=remedy.ticket_category,
-                        subject=f"{TOPIC_NAMES[remedy.ticket_category].capitalize()}: order {order.number}",
-                        description=f"{text}\n\nRemedy by rule: {remedy.kind.replace('_', ' ')}",
-                        customer_id=customer.id,
-                        conversation_id=tracker.sender_id,
-                        sentiment=severity(tracker),
-                    )
-                when = sla_in_words(ticket, dt.datetime.now(dt.timezone.utc))
-                case = f"; our team has it as case #{ticket.id} and will confirm {when}"
-            except StoreError as error:
-                logger.error("could not open a ticket for conversation %s: %s", tracker.sender_id, error)
+            ticket = file_ticket(
+                tracker,
+                category=remedy.ticket_category,
+                subject=f"{TOPIC_NAMES[remedy.ticket_category].capitalize()}: order {order.number}",
+                description=f"{text}\n\nRemedy by rule: {remedy.kind.replace('_', ' ')}",
+                customer_id=customer.id,
+            )
+            if ticket is None:
                 dispatcher.utter_message(response="utter_ticket_failed")
                 return [SlotSet(ISSUE_SLOT, None)]
+            when = sla_in_words(ticket, dt.datetime.now(dt.timezone.utc))
+            case = f"; our team has it as case #{ticket.id} and will confirm {when}"
         buttons = (
             [{"title": "Start the return", "payload": f'/return_item{{"order_id":"{order.number}"}}'}]
             if remedy.kind == "damaged_return"

@@ -100,6 +100,11 @@ def named_or_recent_orders(
             return str(number), None
 
 
+def still_in_warehouse(orders: list[OrderSummary]) -> list[OrderSummary]:
+    """The orders that can still be cancelled or sent to another address: not shipped, not cancelled."""
+    return [o for o in orders if not o.has_left_warehouse and o.status != "cancelled"]
+
+
 class ActionOrderStatus(Action):
     """Where the customer's order is: the one they named, else their latest ones."""
 
@@ -138,7 +143,7 @@ class ActionCancelOrder(Action):
         number, candidates = named_or_recent_orders(dispatcher, tracker, customer.id, recent=10)
         if candidates is None:
             return [SlotSet("order_id", None)]
-        open_orders = [o for o in candidates if not o.has_left_warehouse and o.status != "cancelled"]
+        open_orders = still_in_warehouse(candidates)
         if number and candidates[0].status == "cancelled":
             dispatcher.utter_message(text=f"Order {candidates[0].number} is already cancelled.")
             return []

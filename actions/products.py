@@ -27,6 +27,7 @@ from catalog.prices import money
 from catalog.products import Product
 from catalog.search import ProductSearch, SearchResult, clean_query
 from settings import load_settings
+from store.customers import CustomerProfile
 from store.errors import StoreError
 from store.interactions import record_interaction
 
@@ -110,14 +111,27 @@ def show_products(
     dispatcher.utter_message(text=f"{heading}\n" + "\n".join(lines) + hint)
 
 
-def record(tracker: Tracker, kind: str, product_ids: list[str], query: str | None = None) -> None:
-    """Store what the customer saw or did, for click-through and the recommender; never fails a reply."""
+_ASK = object()  # record(): look the customer up
+
+
+def record(
+    tracker: Tracker,
+    kind: str,
+    product_ids: list[str],
+    *,
+    searched: str | None = None,
+    customer: CustomerProfile | object | None = _ASK,
+) -> None:
+    """Store what the customer saw or did (and the search that showed it), in one transaction, for
+    click-through and the recommender; never fails a reply. Pass `customer` when already known."""
     try:
-        customer = customer_of(tracker)
+        known = customer_of(tracker) if customer is _ASK else customer
+        who: dict[str, Any] = (
+            {"customer_id": known.id} if isinstance(known, CustomerProfile) else {"session_id": tracker.sender_id[:255]}
+        )
         with shop_database().transaction() as session:
-            who: dict[str, Any] = {"customer_id": customer.id} if customer else {"session_id": tracker.sender_id[:255]}
-            if kind == "searched":
-                record_interaction(session, kind, query=query, source="chat", **who)
+            if searched:
+                record_interaction(session, "searched", query=searched, source="chat", **who)
             for product_id in product_ids:
                 record_interaction(session, kind, product_id=product_id, source="chat", **who)
     except (StoreError, SQLAlchemyError) as error:
@@ -131,72 +145,103 @@ def _catalog_down(dispatcher: CollectingDispatcher, tracker: Tracker, error: Exc
 
 
 def _answer_search(
-    dispatcher: CollectingDispatcher, tracker: Tracker, browsing: Browsing, result: SearchResult, heading: str
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    browsing: Browsing,
+    result: SearchResult,
+    heading: str,
+    searched: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Show a search result (or why it is empty) and remember it as the conversation's search."""
-    if not result.hits:
-        if result.message and result.alternatives:
-            closest = [(hit.product, hit.explanation) for hit in result.alternatives[:PAGE]]
-            show_products(dispatcher, tracker, f"Sorry, {result.message}. The closest I have:", closest)
-            browsing = browsing.searched(result.query, result.filters, [p.id for p, _ in closest])
-            return [remember(browsing)]
+    """Show a search result (or why it is empty), record what was shown (and `searched`, a new
+    search's words) and remember it as the conversation's search."""
+    if result.hits:
+        page = [(hit.product, hit.explanation) for hit in result.hits[:PAGE]]
+    elif result.message and result.alternatives:
+        page = [(hit.product, hit.explanation) for hit in result.alternatives[:PAGE]]
+        heading = f"Sorry, {result.message}. The closest I have:"
+    else:
+        page = []
         wanted = clean_query(result.query)
         dispatcher.utter_message(
             text=f'Sorry, I couldn\'t find anything for "{wanted}". Is there something else you are looking for?'
         )
-        return [remember(browsing.searched(result.query, result.filters, []))]
-    page = [(hit.product, hit.explanation) for hit in result.hits[:PAGE]]
-    show_products(dispatcher, tracker, heading, page)
+    if page:
+        show_products(dispatcher, tracker, heading, page)
     ids = [product.id for product, _ in page]
-    record(tracker, "shown", ids)
+    record(tracker, "shown", ids, searched=searched)
     return [remember(browsing.searched(result.query, result.filters, ids))]
+
+
+class CatalogAction(Action):
+    """An action that needs the catalog: it apologises instead of answering when the index is missing."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            search = product_search()
+        except IndexMissing as error:
+            return _catalog_down(dispatcher, tracker, error)
+        return await self.answer(dispatcher, tracker, domain, search, browsing_of(tracker))
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
+    ) -> list[dict[str, Any]]:
+        """The action itself, with the catalog and the conversation's browsing state."""
+        raise NotImplementedError
 
 
 # -- actions ----------------------------------------------------------------------------------------
 
 
-class ActionSearchProducts(Action):
+class ActionSearchProducts(CatalogAction):
     """A new product search from the customer's words."""
 
     def name(self) -> str:
         return "action_search_products"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
     ) -> list[dict[str, Any]]:
         wanted = next(tracker.get_latest_entity_values("product"), None)
         query = (tracker.latest_message.get("text") or wanted or "")[:2000]
-        try:
-            result = product_search().search(query, k=PAGE * 4)
-        except IndexMissing as error:
-            return _catalog_down(dispatcher, tracker, error)
-        record(tracker, "searched", [], query=query)
+        result = search.search(query, k=PAGE * 4)
         heading = f"Yes, we have {wanted}:" if wanted and result.hits else "Here is what I found:"
-        events = _answer_search(dispatcher, tracker, browsing_of(tracker), result, heading)
+        events = _answer_search(dispatcher, tracker, browsing, result, heading, searched=query)
         return events + offer_a_person_if_upset(dispatcher, tracker)
 
 
-class ActionRefineSearch(Action):
+class ActionRefineSearch(CatalogAction):
     """ "cheaper", "in blue", "show more", "the second one": the last search, changed."""
 
     def name(self) -> str:
         return "action_refine_search"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
     ) -> list[dict[str, Any]]:
-        browsing = browsing_of(tracker)
         text = tracker.latest_message.get("text") or ""
-        try:
-            search = product_search()
-        except IndexMissing as error:
-            return _catalog_down(dispatcher, tracker, error)
         refinement = read_refinement(text, search.vocabulary)
         if refinement.kind == "pick":  # one of the products shown: from a search or suggestions
-            return _pick(dispatcher, tracker, browsing, refinement.position or 0)
+            return _pick(dispatcher, tracker, browsing, search, refinement.position or 0)
         if not browsing.query:
             if refinement.kind == "narrow":  # "anything in blue under 30?" with nothing searched yet
-                return await ActionSearchProducts().run(dispatcher, tracker, domain)
+                return await ActionSearchProducts().answer(dispatcher, tracker, domain, search, browsing)
             dispatcher.utter_message(text="Sure. What kind of product are you looking for?")
             return []
         if refinement.kind == "more":
@@ -218,7 +263,7 @@ class ActionRefineSearch(Action):
 
 
 def _pick(
-    dispatcher: CollectingDispatcher, tracker: Tracker, browsing: Browsing, position: int
+    dispatcher: CollectingDispatcher, tracker: Tracker, browsing: Browsing, search: ProductSearch, position: int
 ) -> list[dict[str, Any]]:
     if not browsing.page:
         dispatcher.utter_message(text="I haven't shown you any products yet. What are you looking for?")
@@ -226,7 +271,7 @@ def _pick(
     if position >= len(browsing.page) or position < -1:
         dispatcher.utter_message(text=f"I only showed you {len(browsing.page)}. Which one do you mean?")
         return []
-    product = product_search().product(browsing.page[position])
+    product = search.product(browsing.page[position])
     if product is None:  # the catalog changed since
         dispatcher.utter_message(text="Sorry, that product is no longer in our catalog.")
         return []
@@ -289,20 +334,20 @@ def product_in_question(tracker: Tracker, browsing: Browsing, search: ProductSea
     return None
 
 
-class ActionProductQuestion(Action):
+class ActionProductQuestion(CatalogAction):
     """Answer a question about a product from the catalog's data, or say it doesn't know."""
 
     def name(self) -> str:
         return "action_product_question"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
     ) -> list[dict[str, Any]]:
-        browsing = browsing_of(tracker)
-        try:
-            search = product_search()
-        except IndexMissing as error:
-            return _catalog_down(dispatcher, tracker, error)
         product = product_in_question(tracker, browsing, search)
         if product is None:
             if browsing.page:
@@ -321,23 +366,23 @@ class ActionProductQuestion(Action):
         return [remember(browsing.focused(product.id, clicked=False)), *offer_a_person_if_upset(dispatcher, tracker)]
 
 
-class ActionCompareProducts(Action):
+class ActionCompareProducts(CatalogAction):
     """Compare the products just shown (or the ones the customer names) side by side."""
 
     def name(self) -> str:
         return "action_compare_products"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
     ) -> list[dict[str, Any]]:
-        browsing = browsing_of(tracker)
-        try:
-            search = product_search()
-        except IndexMissing as error:
-            return _catalog_down(dispatcher, tracker, error)
         products = [p for p in (search.product(pid) for pid in browsing.page) if p is not None]
         if len(products) < 2:  # nothing on screen to compare: search for what they named
-            return await ActionSearchProducts().run(dispatcher, tracker, domain)
+            return await ActionSearchProducts().answer(dispatcher, tracker, domain, search, browsing)
         lines = []
         for number, product in enumerate(products, start=1):
             facts = [money(product.price, product.currency), f"rated {product.rating:.1f}"]
@@ -351,20 +396,20 @@ class ActionCompareProducts(Action):
         return []
 
 
-class ActionAddToCart(Action):
+class ActionAddToCart(CatalogAction):
     """The customer wants a product: note it and hand them the link that puts it in their basket."""
 
     def name(self) -> str:
         return "action_add_to_cart"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
     ) -> list[dict[str, Any]]:
-        browsing = browsing_of(tracker)
-        try:
-            search = product_search()
-        except IndexMissing as error:
-            return _catalog_down(dispatcher, tracker, error)
         product = product_in_question(tracker, browsing, search)
         if product is None:
             dispatcher.utter_message(text="Which product would you like? Tell me its name or pick one I showed you.")

@@ -17,6 +17,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.complaints import file_ticket
 from actions.identity import ask_to_identify
 from actions.shop import customer_of, shop_database
 from catalog.prices import money
@@ -31,7 +32,6 @@ from store.returns import (
     request_return,
     returnable_orders,
 )
-from store.tickets import open_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -301,20 +301,14 @@ def _exchange(
     refund: str,
 ) -> list[dict[str, Any]]:
     """The return is open; the replacement goes to the team as a ticket, sent once the item is back."""
-    case = ""
-    try:
-        with shop_database().transaction() as session:
-            ticket = open_ticket(
-                session,
-                category="return",
-                subject=f"Exchange for return {reference} (order {order})",
-                description=f"Send instead: {wanted}",
-                customer_id=customer_id,
-                conversation_id=tracker.sender_id,
-            )
-            case = f" (case #{ticket.id})"
-    except StoreError as error:  # the return stands; the team sees the exchange wish in the conversation
-        logger.error("could not open the exchange ticket for conversation %s: %s", tracker.sender_id, error)
+    ticket = file_ticket(  # if it fails the return stands; the team sees the wish in the conversation
+        tracker,
+        category="return",
+        subject=f"Exchange for return {reference} (order {order})",
+        description=f"Send instead: {wanted}",
+        customer_id=customer_id,
+    )
+    case = f" (case #{ticket.id})" if ticket else ""
     dispatcher.utter_message(
         text=f"Your exchange is under way: return {reference} is open{case}. A prepaid label is on its way by email; "
         f"please send the item back within {LABEL_DAYS} days. As soon as it arrives we'll send you {wanted}. "

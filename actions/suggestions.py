@@ -16,10 +16,18 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.products import browsing_of, product_in_question, product_search, record, remember, show_products
+from actions.products import (
+    CatalogAction,
+    browsing_of,
+    product_in_question,
+    product_search,
+    record,
+    remember,
+    show_products,
+)
 from actions.shop import customer_of, shop_database
 from catalog.answers import answer_question
-from catalog.browsing import PAGE
+from catalog.browsing import PAGE, Browsing
 from catalog.index import IndexMissing
 from catalog.products import Product
 from catalog.search import ProductSearch
@@ -46,32 +54,30 @@ def _budget(tracker: Tracker, fallback: float | None) -> float | None:
     return fallback
 
 
-class ActionRecommend(Action):
+class ActionRecommend(CatalogAction):
     """Suggest products that fit this customer and this conversation, each with its reason."""
 
     def name(self) -> str:
         return "action_recommend"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        search: ProductSearch,
+        browsing: Browsing,
     ) -> list[dict[str, Any]]:
-        browsing = browsing_of(tracker)
-        try:
-            search = product_search()
-        except IndexMissing as error:
-            logger.error("product search unavailable (conversation %s): %s", tracker.sender_id, error)
-            dispatcher.utter_message(text="Sorry, I can't look at the catalog right now. Please try again soon.")
-            return []
         service = recommendations()
+        customer = customer_of(tracker)
         liked_id = next(tracker.get_latest_entity_values("product_id"), None)
         liked = search.product(str(liked_id)) if liked_id else None
         if liked is not None:  # "More like this" on a card
-            record(tracker, "clicked", [liked.id])
+            record(tracker, "clicked", [liked.id], customer=customer)
             browsing = browsing.focused(liked.id)
             suggestions = service.also_bought(liked.id, k=PAGE)
             heading = f"If you like the {liked.title}, have a look at these:"
         else:
-            customer = customer_of(tracker)
             named = next(tracker.get_latest_entity_values("product"), None)
             in_view = search.product(browsing.focus) if browsing.focus else None
             if named:
@@ -95,7 +101,7 @@ class ActionRecommend(Action):
             return [remember(browsing)]
         show_products(dispatcher, tracker, heading, products)
         ids = [product.id for product, _ in products]
-        record(tracker, "recommended", ids)
+        record(tracker, "recommended", ids, customer=customer)
         return [remember(browsing.searched(browsing.query, browsing.filters, ids))]
 
 

@@ -21,6 +21,7 @@ from catalog.embeddings import encode_query
 from catalog.filters import Filters, Vocabulary, parse_query
 from catalog.index import ProductIndex, load_index
 from catalog.lexical import LexicalIndex, tokens
+from catalog.prices import money
 from catalog.products import Product
 
 # Cosine similarity at or above which a product matches on meaning alone. Measured on the demo
@@ -93,10 +94,6 @@ class _Candidate:
     fused: float
     similarity: float
     keyword_score: float
-
-
-def _price(value: float) -> str:
-    return f"${value:.2f}"
 
 
 class ProductSearch:
@@ -231,9 +228,9 @@ class ProductSearch:
         nearest = [p for p in products if relaxed.accepts(p)] or products
         prices = [p.price for p in nearest]
         if constraint == "max_price":
-            message = f"nothing under {_price(applied.max_price or 0)}; the cheapest is {_price(min(prices))}"
+            message = f"nothing under {money(applied.max_price or 0)}; the cheapest is {money(min(prices))}"
         elif constraint == "min_price":
-            message = f"nothing over {_price(applied.min_price or 0)}; the most expensive is {_price(max(prices))}"
+            message = f"nothing over {money(applied.min_price or 0)}; the most expensive is {money(max(prices))}"
         elif constraint == "color":
             colors = sorted({p.attributes.get("color", "") for p in nearest} - {""})
             message = f"none in {', '.join(applied.colors)}; they come in {', '.join(colors[:5])}"

@@ -63,7 +63,8 @@ def _summary(order: Order) -> OrderSummary:
     )
 
 
-def _customers_order(session: Session, customer_id: int, order_number: str, lock: bool = False) -> Order:
+def customers_order(session: Session, customer_id: int, order_number: str, lock: bool = False) -> Order:
+    """One of the customer's orders with its lines and shipments; OrderNotFound for anyone else's."""
     number = clean_text("order number", order_number, 32) or ""
     query = (
         select(Order)
@@ -92,12 +93,12 @@ def recent_orders(session: Session, customer_id: int, limit: int = 5) -> list[Or
 
 def order_status(session: Session, customer_id: int, order_number: str) -> OrderSummary:
     """One of the customer's orders; OrderNotFound for unknown numbers and for other customers' orders."""
-    return _summary(_customers_order(session, customer_id, order_number))
+    return _summary(customers_order(session, customer_id, order_number))
 
 
 def cancel_order(session: Session, customer_id: int, order_number: str) -> OrderSummary:
     """Cancel an order that has not shipped yet; CannotCancel otherwise."""
-    order = _customers_order(session, customer_id, order_number, lock=True)
+    order = customers_order(session, customer_id, order_number, lock=True)
     summary = _summary(order)
     if order.status == "cancelled":
         raise CannotCancel(f"order {order.number} is already cancelled")
@@ -123,7 +124,7 @@ def change_shipping_address(
     line2: str | None = None,
 ) -> OrderSummary:
     """Send an order that has not shipped to a new address; CannotChangeAddress otherwise."""
-    order = _customers_order(session, customer_id, order_number, lock=True)
+    order = customers_order(session, customer_id, order_number, lock=True)
     if order.status == "cancelled" or _summary(order).has_left_warehouse:
         raise CannotChangeAddress(f"order {order.number} has shipped or is cancelled; its address is fixed")
     address = Address(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from store.errors import AlreadyReturned, NotEligibleForReturn, OrderLineNotFound, OrderNotFound, ReturnNotFound
 from store.models import Order, OrderLine, Product, Refund, Return, Shipment, utcnow
+from store.orders import customers_order
 from store.validation import clean_text, one_of
 
 RETURN_WINDOW = dt.timedelta(days=30)  # counted from delivery
@@ -185,11 +186,7 @@ class OrderItem:
 
 def order_items(session: Session, customer_id: int, order_number: str) -> list[OrderItem]:
     """The items of one of the customer's orders (OrderNotFound for anyone else's), in order."""
-    order = session.scalars(
-        select(Order).where(Order.number == (order_number or "").strip().upper()[:32], Order.customer_id == customer_id)
-    ).first()
-    if order is None:
-        raise OrderNotFound(f"no order {order_number!r} for this customer")
+    order = customers_order(session, customer_id, order_number)
     rows = session.execute(
         select(OrderLine, Product.title)
         .join(Product, Product.id == OrderLine.product_id)

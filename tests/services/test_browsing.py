@@ -3,7 +3,7 @@
 import pytest
 
 from catalog.answers import answer_question
-from catalog.browsing import PAGE, Browsing, Refinement, read_refinement, refined_filters
+from catalog.browsing import Browsing, Refinement, read_refinement, refined_filters
 from catalog.demo_catalog import generate_demo_catalog
 from catalog.filters import Filters, Vocabulary
 from catalog.products import Product
@@ -71,10 +71,7 @@ def test_the_state_survives_a_slot_round_trip() -> None:
     [None, "text", 7, [], {"filters": "nope"}, {"shown": "P1"}, {"filters": {"max_price": "cheap", "colors": 3}}],
 )
 def test_a_malformed_slot_reads_as_nothing_searched(junk: object) -> None:
-    state = Browsing.from_slot(junk)
-    assert isinstance(state, Browsing)
-    assert len(state.page) <= PAGE
-    assert state.filters.max_price is None
+    assert Browsing.from_slot(junk) == Browsing()
 
 
 JACKET = Product(
