@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -172,8 +173,10 @@ def _answer_search(
     return [remember(browsing.searched(result.query, result.filters, ids))]
 
 
-class CatalogAction(Action):
-    """An action that needs the catalog: it apologises instead of answering when the index is missing."""
+class CatalogAction(Action, ABC):
+    """An action that needs the catalog: it apologises instead of answering when the index is missing.
+
+    Abstract, so the action server does not register it as an action of its own."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -184,6 +187,7 @@ class CatalogAction(Action):
             return _catalog_down(dispatcher, tracker, error)
         return await self.answer(dispatcher, tracker, domain, search, browsing_of(tracker))
 
+    @abstractmethod
     async def answer(
         self,
         dispatcher: CollectingDispatcher,
@@ -193,7 +197,6 @@ class CatalogAction(Action):
         browsing: Browsing,
     ) -> list[dict[str, Any]]:
         """The action itself, with the catalog and the conversation's browsing state."""
-        raise NotImplementedError
 
 
 # -- actions ----------------------------------------------------------------------------------------
