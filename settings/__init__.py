@@ -104,6 +104,7 @@ class Settings:
     rasa_port: int
     action_port: int
     web_port: int
+    console_port: int
     rasa_auth_token: str | None
     identity_secret: str | None
     endpoints_file: Path
@@ -178,6 +179,11 @@ class Settings:
         """Base URL of the web pages (widget demo)."""
         return f"http://{self.host}:{self.web_port}"
 
+    @property
+    def console_url(self) -> str:
+        """Base URL of the staff console."""
+        return f"http://{self.host}:{self.console_port}"
+
 
 def read_or_create_secret(path: Path) -> str:
     """The secret kept in `path`, generated (random, readable by the owner only) when missing."""
@@ -215,6 +221,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rasa_port=_port(values, "RASA_PORT", 5005),
         action_port=_port(values, "ACTION_PORT", 5055),
         web_port=_port(values, "WEB_PORT", 8080),
+        console_port=_port(values, "CONSOLE_PORT", 8090),
         rasa_auth_token=values.get("RASA_AUTH_TOKEN") or None,
         # signs the customer tokens the shop's site gives the web widget (see store/identity.py)
         identity_secret=values.get("SHOP_IDENTITY_SECRET") or None,
