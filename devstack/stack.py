@@ -147,6 +147,14 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
             health_url=f"{settings.web_url}/healthz",
         ),
         ServiceSpec(
+            name="console",
+            command=[str(ACTIONS.python()), "-m", "console", "serve", "--host", host,
+                     "--port", str(settings.console_port)],
+            env=base_env,
+            port=settings.console_port,
+            health_url=f"{settings.console_url}/healthz",
+        ),
+        ServiceSpec(
             name="rasa",
             command=[
                 str(RASA.python()), "-m", "bot.server", "run",  # `rasa run` with the action guard (bot/server.py)
@@ -193,6 +201,9 @@ The shop assistant is running. Press Ctrl-C to stop everything.
   Rasa HTTP API      {settings.rasa_url}/status?token=<token>
                      (the token is RASA_AUTH_TOKEN, or else in {settings.generated_token_file})
   action server      {settings.action_server_url}
+  staff console      {settings.console_url}/
+                     (first login: create an admin once with
+                      python3 -m devstack exec actions python -m console create-admin --email you@example.com)
   logs               {settings.logs_dir}
 
 Try it:
@@ -215,11 +226,12 @@ def run(settings: Settings) -> int:
         ("Rasa server", settings.rasa_port),
         ("action server", settings.action_port),
         ("web pages", settings.web_port),
+        ("staff console", settings.console_port),
     ]
     for purpose, port in ports:
         ensure_port_free(settings.host, port, purpose)
     if len({port for _, port in ports}) != len(ports):
-        raise SetupFailed(f"RASA_PORT, ACTION_PORT and WEB_PORT must differ, got {ports}")
+        raise SetupFailed(f"RASA_PORT, ACTION_PORT, WEB_PORT and CONSOLE_PORT must differ, got {ports}")
     setup(settings)
     token = auth_token(settings)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -78,6 +78,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             "RASA_PORT": str(ports[0]),
             "ACTION_PORT": str(ports[1]),
             "WEB_PORT": str(ports[2]),
+            "CONSOLE_PORT": str(free_port()),  # the staff console; its URL is in the run command's output
             "RASA_AUTH_TOKEN": token,
         },
         output,

@@ -1,0 +1,1 @@
+"""The staff console: review conversations, teach the assistant, take over from it (issue 9)."""

@@ -1,0 +1,1 @@
+"""The console's screens, one router per screen."""
