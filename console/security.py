@@ -133,7 +133,7 @@ class SessionCookies:
         ).first()
         if row is None:
             return None
-        staff_session, user = row.tuple()
+        staff_session, user = row
         if staff_session.expires_at < utcnow() or not user.active:
             return None
         return CurrentUser(user.id, user.email, user.role, staff_session.csrf_token, staff_session.id_hash)

@@ -1,7 +1,6 @@
 """What every screen shares: configuration, database session, logged-in user, role and CSRF checks, rendering."""
 
-from __future__ import annotations
-
+# no `from __future__ import annotations` here: FastAPI must see post_by's dependency on a local at run time
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
