@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sys
 
-from bot import action_guard
+from bot import action_guard, remote_replies
 
 
 def main() -> None:
-    """Install the guard around custom actions, then hand over to Rasa's command line."""
+    """Install the guard around custom actions and the compiled reply check, then hand over to Rasa's command line."""
     action_guard.install()
+    remote_replies.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]
