@@ -51,7 +51,7 @@ typecheck:
 	$(IN_ACTIONS) mypy
 
 test-services:
-	$(IN_ACTIONS) python -m pytest tests/services tests/store tests/recommender
+	$(IN_ACTIONS) python -m pytest tests/services tests/store tests/recommender tests/console
 
 test-rasa-runtime:
 	$(IN_RASA) python -m pytest tests/rasa_runtime
