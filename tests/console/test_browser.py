@@ -1,0 +1,116 @@
+"""The console in a real headless Chromium: log in, filter the list, open a transcript, hostile text stays text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from devstack.processes import free_port
+from settings import PROJECT_ROOT
+from tests.console.conftest import PASSWORD, ROLE_USERS, XSS, Console
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def served_console(console: Console, tmp_path: Path) -> Iterator[str]:
+    """The fixture's databases served by the console's own command (`python -m console serve`)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SHOP_DATA_DIR": str(tmp_path),
+        "SHOP_DATABASE_URL": console.state.config.shop_database_url,
+        "TRACKER_DATABASE_URL": console.state.config.tracker_database_url,
+        "CONSOLE_SECRET": "browser-test-secret-0123456789",
+    }
+    log = (tmp_path / "console.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the console did not start:\n{(tmp_path / 'console.log').read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_log_in_filter_open_a_transcript_and_script_stays_text(served_console: str, browser: Browser) -> None:
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(f"{served_console}/conversations?channel=rest")
+    assert "/login" in page.url  # every page needs a login
+    page.fill("input[name=email]", ROLE_USERS["agent"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served_console}/conversations?channel=rest")
+
+    page.goto(f"{served_console}/conversations")
+    assert page.locator("a.conversation-link").count() == 4
+    page.select_option("select[name=channel]", "rest")
+    page.select_option("select[name=fallback]", "yes")
+    page.click("#apply-filters")
+    page.wait_for_url("**/conversations?*fallback=yes*")
+    links = page.locator("a.conversation-link")
+    assert links.all_inner_texts() == ["bob-rest"]
+
+    links.first.click()
+    page.wait_for_url("**/conversations/bob-rest")
+    first_message = page.locator(".customer-text").first
+    assert first_message.inner_text() == XSS  # shown as the customer typed it
+    assert page.locator("#transcript script").count() == 0
+    assert "invoice" in page.locator(".turn.customer").first.inner_text()
+    fallback = page.locator(".turn.action", has_text="action_two_stage_fallback")
+    assert "policy RulePolicy" in fallback.inner_text()
+    page.wait_for_timeout(300)  # give an injected script every chance to run before checking it did not
+    assert dialogs == []
+    page.close()
