@@ -34,6 +34,7 @@ ROLE_USERS = {"admin": "admin@example.com", "agent": "agent@example.com", "annot
 XSS = "<script>alert(1)</script>"
 INJECTION_SENDER = "x'; DROP TABLE events;-- /../<b>"
 DAY = 86_400.0
+ALL_SENDERS = {"alice-web", "bob-rest", "carol-telegram", INJECTION_SENDER}  # every seeded conversation
 START = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp()
 
 CONVERSATIONS: list[dict[str, Any]] = [
@@ -140,10 +141,15 @@ class Console:
 
 @pytest.fixture
 def console(tmp_path: Path, tracker_template: Path) -> Iterator[Console]:
+    yield from build_console(f"sqlite:///{tmp_path / 'shop.db'}", tmp_path, tracker_template)
+
+
+def build_console(shop_database_url: str, tmp_path: Path, tracker_template: Path) -> Iterator[Console]:
+    """A console on this (empty) shop database and a copy of the seeded tracker, with one user per role."""
     tracker_path = tmp_path / "tracker.db"
     shutil.copyfile(tracker_template, tracker_path)
     config = ConsoleConfig(
-        shop_database_url=f"sqlite:///{tmp_path / 'shop.db'}",
+        shop_database_url=shop_database_url,
         tracker_database_url=f"sqlite:///{tracker_path}",
         secret="test-secret-" + "x" * 20,
         sync_interval_seconds=None,

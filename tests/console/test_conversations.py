@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 import sqlite3
@@ -16,15 +17,11 @@ from console.models import ConversationSummary, SavedFilter
 from console.sync import sync_once
 from console.tracker import TrackerReader
 from settings import PROJECT_ROOT
-from tests.console.conftest import INJECTION_SENDER, ROLE_USERS, START, XSS, Console, log_in
-
-ALL_SENDERS = {"alice-web", "bob-rest", "carol-telegram", INJECTION_SENDER}
+from tests.console.conftest import ALL_SENDERS, INJECTION_SENDER, ROLE_USERS, START, XSS, Console, log_in
 
 
 def listed(html: str) -> set[str]:
     """The conversation ids a list page shows (HTML-unescaped)."""
-    import html as html_module
-
     return {html_module.unescape(s) for s in re.findall(r'class="conversation-link" href="[^"]*">([^<]*)</a>', html)}
 
 
