@@ -103,11 +103,9 @@ CONVERSATIONS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(scope="session")
-def tracker_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tracker database holding CONVERSATIONS, as Rasa's SQLTrackerStore writes it."""
-    path = tmp_path_factory.mktemp("tracker") / "tracker.db"
-    spec = json.dumps({"db": str(path), "conversations": CONVERSATIONS})
+def seed_tracker(target: dict[str, Any], conversations: list[dict[str, Any]]) -> None:
+    """Write conversations with Rasa's SQLTrackerStore (tests/console/rasa_seed.py in the Rasa runtime)."""
+    spec = json.dumps({**target, "conversations": conversations})
     result = subprocess.run(
         [sys.executable, "-m", "devstack", "exec", "rasa", "python", "tests/console/rasa_seed.py"],
         input=spec,
@@ -117,6 +115,13 @@ def tracker_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def tracker_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tracker database holding CONVERSATIONS, as Rasa's SQLTrackerStore writes it."""
+    path = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    seed_tracker({"db": str(path)}, CONVERSATIONS)
     return path
 
 
@@ -144,13 +149,15 @@ def console(tmp_path: Path, tracker_template: Path) -> Iterator[Console]:
     yield from build_console(f"sqlite:///{tmp_path / 'shop.db'}", tmp_path, tracker_template)
 
 
-def build_console(shop_database_url: str, tmp_path: Path, tracker_template: Path) -> Iterator[Console]:
-    """A console on this (empty) shop database and a copy of the seeded tracker, with one user per role."""
+def build_console(
+    shop_database_url: str, tmp_path: Path, tracker_template: Path, tracker_database_url: str | None = None
+) -> Iterator[Console]:
+    """A console on this (empty) shop database and a seeded tracker (a copy of the template unless a URL is given)."""
     tracker_path = tmp_path / "tracker.db"
     shutil.copyfile(tracker_template, tracker_path)
     config = ConsoleConfig(
         shop_database_url=shop_database_url,
-        tracker_database_url=f"sqlite:///{tracker_path}",
+        tracker_database_url=tracker_database_url or f"sqlite:///{tracker_path}",
         secret="test-secret-" + "x" * 20,
         sync_interval_seconds=None,
     )

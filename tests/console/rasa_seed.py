@@ -2,10 +2,11 @@
 
 The console reads what Rasa writes; building the events with Rasa's event classes and saving them
 through Rasa's tracker store gives the exact rows a running Rasa server would store, without
-loading a model. Input (stdin, JSON): {"db": "<sqlite file>", "conversations": [{"sender": ...,
-"channel": ..., "start": <epoch>, "turns": [{"user": text, "intent": ..., "confidence": ...,
-"entities": [...], "sentiment": {"negative": .., "neutral": .., "positive": ..}}, {"action": name,
-"policy": ..., "confidence": ...}, {"bot": text}, {"pause": true}]}]}.
+loading a model. Input (stdin, JSON):
+{"db": "<sqlite file>"} or {"postgres": {"host": ..., "port": ..., "db": ..., "user": ...}}, plus
+"conversations": [{"sender": ..., "channel": ..., "start": <epoch>, "turns": [{"user": text,
+"intent": ..., "confidence": ..., "entities": [...], "sentiment": {"negative": .., "neutral": ..,
+"positive": ..}}, {"action": name, "policy": ..., "confidence": ...}, {"bot": text}, {"pause": true}]}]}.
 """
 
 from __future__ import annotations
@@ -73,7 +74,13 @@ def events_of(conversation: dict[str, Any]) -> list[Event]:
 
 async def main() -> None:
     spec = json.load(sys.stdin)
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=spec["db"])
+    if "postgres" in spec:  # the production profile's tracker store
+        pg = spec["postgres"]
+        store = SQLTrackerStore(
+            Domain.empty(), dialect="postgresql", host=pg["host"], port=pg["port"], db=pg["db"], username=pg["user"]
+        )
+    else:
+        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=spec["db"])
     for conversation in spec["conversations"]:
         tracker = DialogueStateTracker.from_events(conversation["sender"], events_of(conversation), slots=[])
         await store.save(tracker)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import html as html_module
-import json
 import re
 import sqlite3
-import subprocess
-import sys
 from urllib.parse import quote
 
 import pytest
@@ -16,8 +13,16 @@ from sqlalchemy import select
 from console.models import ConversationSummary, SavedFilter
 from console.sync import sync_once
 from console.tracker import TrackerReader
-from settings import PROJECT_ROOT
-from tests.console.conftest import ALL_SENDERS, INJECTION_SENDER, ROLE_USERS, START, XSS, Console, log_in
+from tests.console.conftest import (
+    ALL_SENDERS,
+    INJECTION_SENDER,
+    ROLE_USERS,
+    START,
+    XSS,
+    Console,
+    log_in,
+    seed_tracker,
+)
 
 
 def listed(html: str) -> set[str]:
@@ -59,21 +64,8 @@ def test_sync_is_incremental_and_creates_the_missing_sender_index(console: Conso
         assert any("sender_id" in (sql or "") for (sql,) in indexes)
 
     assert sync_once(console.state.db, console.state.tracker).events == 0  # nothing new
-    spec = {
-        "db": str(console.tracker_path),
-        "conversations": [
-            {"sender": "dave-slack", "channel": "slack", "start": START + 8 * 86400, "turns": [{"user": "hello"}]}
-        ],
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "devstack", "exec", "rasa", "python", "tests/console/rasa_seed.py"],
-        input=json.dumps(spec),
-        text=True,
-        capture_output=True,
-        cwd=PROJECT_ROOT,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    dave = {"sender": "dave-slack", "channel": "slack", "start": START + 8 * 86400, "turns": [{"user": "hello"}]}
+    seed_tracker({"db": str(console.tracker_path)}, [dave])
     report = sync_once(console.state.db, console.state.tracker)
     assert report.events == 4 and report.conversations == 1  # session start, session_started, listen, user
     with console.state.db.transaction() as session:
