@@ -114,6 +114,9 @@ class Settings:
     tracker_database_url: str
     shop_url: str
     action_timeout: float
+    # web pages allowed to embed the chat widget (scheme://host[:port]); see allowed_origins()
+    widget_origins: tuple[str, ...] = ()
+    widget_secret: str | None = None
 
     @property
     def tracker_db_path(self) -> Path:
@@ -133,6 +136,19 @@ class Settings:
     def secret_for_identity(self) -> str:
         """SHOP_IDENTITY_SECRET, or a random secret generated once and kept in the data folder."""
         return self.identity_secret or read_or_create_secret(self.generated_identity_secret_file)
+
+    @property
+    def generated_widget_secret_file(self) -> Path:
+        """Where the widget's session-token secret is kept when SHOP_WIDGET_SECRET is not set."""
+        return self.data_dir / "widget_secret"
+
+    def secret_for_widget(self) -> str:
+        """SHOP_WIDGET_SECRET, or a random secret generated once and kept in the data folder."""
+        return self.widget_secret or read_or_create_secret(self.generated_widget_secret_file)
+
+    def allowed_origins(self) -> tuple[str, ...]:
+        """Origins whose pages may open the chat: SHOP_ALLOWED_ORIGINS, else the demo page's own."""
+        return self.widget_origins or (self.web_url,)
 
     @property
     def logs_dir(self) -> Path:
@@ -183,6 +199,20 @@ class Settings:
     def console_url(self) -> str:
         """Base URL of the staff console."""
         return f"http://{self.host}:{self.console_port}"
+
+
+def _origins(values: Mapping[str, str], key: str) -> tuple[str, ...]:
+    """Comma-separated origins, each scheme://host[:port] exactly as a browser sends it (no path, no wildcard)."""
+    origins = []
+    for raw in values.get(key, "").split(","):
+        origin = raw.strip().rstrip("/")
+        if not origin:
+            continue
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or any(ch in rest for ch in "/*?# "):
+            raise SettingsError(f"{key} must list origins like https://shop.example.com, got {raw.strip()!r}")
+        origins.append(origin)
+    return tuple(origins)
 
 
 def read_or_create_secret(path: Path) -> str:
@@ -236,4 +266,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         shop_url=_url(values, "SHOP_URL", "https://shop.example.com"),
         # seconds Rasa waits for a custom action before it apologises to the customer (bot/action_guard.py)
         action_timeout=_seconds(values, "SHOP_ACTION_TIMEOUT", 10.0),
+        # the shop's pages that may open the chat (socket.io, session tokens, CSAT); default: the demo page
+        widget_origins=_origins(values, "SHOP_ALLOWED_ORIGINS"),
+        # signs the chat's session tokens (widget/session_token.py)
+        widget_secret=values.get("SHOP_WIDGET_SECRET") or None,
     )
