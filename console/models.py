@@ -17,6 +17,7 @@ from store.models import Base, UTCDateTime, utcnow
 
 ROLES = ("admin", "agent", "annotator")
 REVIEW_STATES = ("unreviewed", "reviewed", "needs_work")
+ANNOTATION_STATES = ("approved", "rejected")
 
 
 class StaffUser(Base):
@@ -153,3 +154,22 @@ class SyncState(Base):
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NluAnnotation(Base):
+    """An annotator's verdict on one customer message (a tracker event): approved as an example, or rejected."""
+
+    __tablename__ = "console_nlu_annotations"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the tracker's events.id
+    sender_id: Mapped[str] = mapped_column(
+        ForeignKey("console_conversations.sender_id", ondelete="CASCADE"), index=True
+    )
+    predicted_intent: Mapped[str | None] = mapped_column(String(255))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # approved, rejected
+    intent: Mapped[str | None] = mapped_column(String(255))
+    example: Mapped[str | None] = mapped_column(Text)  # Rasa inline markup: do you sell [boots](product)
+    annotator: Mapped[str] = mapped_column(String(320))
+    annotated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    exported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -88,6 +88,33 @@ class TrackerReader:
             )
             return [event for row in rows if (event := _parse(row)) is not None]
 
+    def recent_user_messages(self, limit: int) -> list[TrackerEvent]:
+        """The latest `limit` customer messages (user events), newest first."""
+        events = self.events_table()
+        if events is None:
+            return []
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+                .where(events.c.type_name == "user")
+                .order_by(events.c.id.desc())
+                .limit(limit)
+            )
+            return [event for row in rows if (event := _parse(row)) is not None]
+
+    def event(self, event_id: int) -> TrackerEvent | None:
+        """One event by its id."""
+        events = self.events_table()
+        if events is None:
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data).where(
+                    events.c.id == event_id
+                )
+            ).first()
+            return _parse(row) if row is not None else None
+
     def conversation(self, sender_id: str) -> list[TrackerEvent]:
         """Every event of one conversation, in the order stored."""
         events = self.events_table()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from console.security import CurrentUser, LoginRateLimit, SessionCookies, csrf_valid
 from console.tracker import TrackerReader
+from settings import PROJECT_ROOT
 from store.database import ShopDatabase
 
 logger = logging.getLogger("console")
@@ -31,6 +32,8 @@ class ConsoleConfig:
     secret: str
     sync_interval_seconds: float | None = 5.0  # None: no background sync (tests call it themselves)
     prune_every: int = 12  # syncs between two checks for conversations erased from the tracker
+    training_data_dir: Path = PROJECT_ROOT / "data"  # where the NLU inbox exports approved examples
+    domain_file: Path = PROJECT_ROOT / "domain.yml"
 
 
 class ConsoleState:

@@ -88,6 +88,8 @@ CONVERSATIONS: list[dict[str, Any]] = [
         "channel": "telegram",
         "start": START + 7 * DAY,
         "turns": [
+            {"user": "Payment  Methods", "intent": "payment_methods", "confidence": 0.97},  # training data already
+            {"action": "utter_payment_methods", "policy": "RulePolicy", "confidence": 1.0},
             {"user": "I want to talk to a person", "intent": "human_handoff", "confidence": 0.99},
             {"action": "action_handoff", "policy": "RulePolicy", "confidence": 1.0},
             {"bot": "I've asked a colleague to take over."},
@@ -155,9 +157,14 @@ def build_console(
     """A console on this (empty) shop database and a seeded tracker (a copy of the template unless a URL is given)."""
     tracker_path = tmp_path / "tracker.db"
     shutil.copyfile(tracker_template, tracker_path)
+    # the NLU inbox exports into a copy of the training data, never into the project's own
+    shutil.copytree(PROJECT_ROOT / "data" / "nlu", tmp_path / "data" / "nlu")
+    shutil.copyfile(PROJECT_ROOT / "domain.yml", tmp_path / "domain.yml")
     config = ConsoleConfig(
         shop_database_url=shop_database_url,
         tracker_database_url=tracker_database_url or f"sqlite:///{tracker_path}",
+        training_data_dir=tmp_path / "data",
+        domain_file=tmp_path / "domain.yml",
         secret="test-secret-" + "x" * 20,
         sync_interval_seconds=None,
     )

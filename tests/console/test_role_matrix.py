@@ -17,6 +17,7 @@ from store.customers import create_customer
 from tests.console.conftest import PASSWORD, ROLE_USERS, Console, log_in
 
 ALL = ("admin", "agent", "annotator")
+ANNOTATORS = ("admin", "annotator")
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}  # the only doors open without a login
 _counter = itertools.count()
 
@@ -33,7 +34,7 @@ class Endpoint:
     form: dict[str, str] = field(default_factory=dict)
 
 
-def endpoints(victim_id: int, throwaway_customer: int) -> list[Endpoint]:
+def endpoints(victim_id: int, throwaway_customer: int, message_id: int = 0) -> list[Endpoint]:
     """The matrix: every non-public route of the app. Forms are valid, so refusals come from the role alone."""
     return [
         Endpoint("GET", "/", "/", ALL, 303),
@@ -53,8 +54,18 @@ def endpoints(victim_id: int, throwaway_customer: int) -> list[Endpoint]:
                  {"customer_id": str(throwaway_customer)}),
         Endpoint("POST", "/admin/customers/erase", "/admin/customers/erase", ("admin",), 303,
                  {"customer_id": str(throwaway_customer), "confirm": str(throwaway_customer)}),
+        Endpoint("GET", "/nlu", "/nlu", ANNOTATORS, 200),
+        Endpoint("POST", "/nlu/annotate/{event_id}", f"/nlu/annotate/{message_id}", ANNOTATORS, 303,
+                 {"verdict": "rejected"}),
+        Endpoint("GET", "/nlu/export", "/nlu/export", ANNOTATORS, 200),
+        Endpoint("POST", "/nlu/export", "/nlu/export", ANNOTATORS, 200),
         Endpoint("POST", "/logout", "/logout", ALL, 303),
     ]  # fmt: skip
+
+
+def _message_id(console: Console) -> int:
+    """A customer message's event id in the tracker."""
+    return console.state.tracker.recent_user_messages(1)[0].id
 
 
 def _setup(console: Console) -> tuple[int, int]:
@@ -84,7 +95,7 @@ def test_role_matrix(console: Console, role: str | None) -> None:
     victim_id, customer_id = _setup(console)
     client = console.client()
     csrf = log_in(client, ROLE_USERS[role]) if role else ""
-    for endpoint in endpoints(victim_id, customer_id):
+    for endpoint in endpoints(victim_id, customer_id, _message_id(console)):
         form = dict(endpoint.form)
         if endpoint.route == "/admin/users":
             form["email"] = f"new{next(_counter)}@example.com"
