@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
+from pathlib import Path
 
 import typer
 
@@ -12,12 +14,14 @@ from console.security import AccountError, create_user
 from console.sync import prune_missing, sync_once
 from console.tracker import TrackerReader
 from console.web import ConsoleConfig
-from settings import load_settings, read_or_create_secret
+from settings import PROJECT_ROOT, load_settings, read_or_create_secret
 from store.database import ShopDatabase
 from store.masking import mask_pii_in_logs
 
 app = typer.Typer(help="The staff console: accounts, serving, syncing conversations.", no_args_is_help=True)
 PASSWORD_VARIABLE = "CONSOLE_ADMIN_PASSWORD"
+TRAINING_DATA_OPTION = typer.Option(PROJECT_ROOT / "data", help="the Rasa training data the NLU inbox exports to")
+DOMAIN_OPTION = typer.Option(PROJECT_ROOT / "domain.yml", help="the Rasa domain (intents and entities)")
 
 
 def console_config(sync_interval_seconds: float | None = 5.0) -> ConsoleConfig:
@@ -87,6 +91,8 @@ def sync() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8090, help="port to listen on"),
+    training_data: Path = TRAINING_DATA_OPTION,
+    domain: Path = DOMAIN_OPTION,
 ) -> None:
     """Serve the console (and keep its conversations in sync with the tracker store)."""
     import uvicorn
@@ -95,4 +101,5 @@ def serve(
 
     logging.basicConfig(level=load_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     mask_pii_in_logs()
-    uvicorn.run(create_app(console_config()), host=host, port=port, proxy_headers=True, log_config=None)
+    config = replace(console_config(), training_data_dir=training_data, domain_file=domain)
+    uvicorn.run(create_app(config), host=host, port=port, proxy_headers=True, log_config=None)

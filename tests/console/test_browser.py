@@ -18,6 +18,7 @@ from settings import PROJECT_ROOT
 from tests.console.conftest import PASSWORD, ROLE_USERS, XSS, Console
 
 CHROMIUM = "/usr/bin/chromium"
+PAGE_TIMEOUT_MS = 90_000  # how long a step may wait for a page on a loaded 2-core machine (not a speed check)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -42,7 +43,20 @@ def served_console(console: Console, tmp_path: Path) -> Iterator[str]:
     }
     log = (tmp_path / "console.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "console", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--training-data",
+            str(console.state.config.training_data_dir),
+            "--domain",
+            str(console.state.config.domain_file),
+        ],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log,
@@ -84,6 +98,7 @@ def browser() -> Iterator[Browser]:
 
 def test_log_in_filter_open_a_transcript_and_script_stays_text(served_console: str, browser: Browser) -> None:
     page = browser.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -113,4 +128,35 @@ def test_log_in_filter_open_a_transcript_and_script_stays_text(served_console: s
     assert "policy RulePolicy" in fallback.inner_text()
     page.wait_for_timeout(300)  # give an injected script every chance to run before checking it did not
     assert dialogs == []
+    page.close()
+
+
+def test_annotate_a_message_export_it_and_see_the_yaml_diff(
+    served_console: str, browser: Browser, console: Console
+) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{served_console}/login")
+    page.fill("input[name=email]", ROLE_USERS["annotator"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served_console}/conversations")
+    page.click("text=NLU inbox")
+    page.wait_for_url(f"{served_console}/nlu")
+    row = page.locator("tr.inbox-item", has_text="this is useless, it was promised last week!!!")
+    assert "delivery_problem (0.88)" in row.inner_text()
+    row.locator("select[name=intent]").select_option("complaint")
+    row.locator("input[name=example]").fill("my [boots](product) are a week late, useless!!!")
+    row.locator("button[value=approved]").click()
+    page.wait_for_url(f"{served_console}/nlu")
+    assert page.locator("tr.inbox-item", has_text="promised last week").count() == 0
+    page.click("text=export")
+    page.wait_for_url(f"{served_console}/nlu/export")
+    assert "+    - my [boots](product) are a week late, useless!!!" in page.locator("#yaml-diff").inner_text()
+    page.click("#export-button")
+    page.wait_for_selector("#export-written")
+    diff = page.locator("#yaml-diff").inner_text()
+    assert "--- a/data/nlu/" in diff and "+    - my [boots](product) are a week late, useless!!!" in diff
+    written = (console.state.config.training_data_dir / "nlu").glob("*.yml")
+    assert any("    - my [boots](product) are a week late, useless!!!\n" in p.read_text() for p in written)
     page.close()
