@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from settings.channels import ChannelSettingsError, SocialChannels, read_social_channels
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE_VARIABLE = "SHOP_SETTINGS_FILE"
@@ -117,6 +119,8 @@ class Settings:
     # web pages allowed to embed the chat widget (scheme://host[:port]); see allowed_origins()
     widget_origins: tuple[str, ...] = ()
     widget_secret: str | None = None
+    # Messenger, Telegram, Twilio (WhatsApp/SMS), Slack: each on when its secrets are set (settings/channels.py)
+    social: SocialChannels = field(default_factory=SocialChannels)
 
     @property
     def tracker_db_path(self) -> Path:
@@ -241,6 +245,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     data_dir = _path(values, "SHOP_DATA_DIR", PROJECT_ROOT / "var")
     log_level = values.get("SHOP_LOG_LEVEL", "INFO").upper()
+    try:
+        social = read_social_channels(values)
+    except ChannelSettingsError as error:
+        raise SettingsError(str(error)) from None
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"SHOP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
     return Settings(
@@ -270,4 +278,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         widget_origins=_origins(values, "SHOP_ALLOWED_ORIGINS"),
         # signs the chat's session tokens (widget/session_token.py)
         widget_secret=values.get("SHOP_WIDGET_SECRET") or None,
+        social=social,
     )
