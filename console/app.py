@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console.routes import admin, auth, conversations, nlu
 from console.sync import prune_missing, sync_once
-from console.web import ConsoleConfig, ConsoleError, ConsoleState, render
+from console.web import ConsoleConfig, ConsoleError, ConsoleState, client_ip, render
 
 logger = logging.getLogger("console")
 
@@ -86,7 +86,9 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         if error.status == 401 and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        if error.status >= 400 and error.status not in (401, 403):
+        if error.status == 401:
+            logger.info("%s %s refused: not logged in (from %s)", request.method, request.url.path, client_ip(request))
+        elif error.status != 403:  # refusals by role and CSRF are logged where they are decided
             logger.info("%s %s answered %d: %s", request.method, request.url.path, error.status, error.message)
         return render(request, "error.html", status=error.status, message=error.message)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_module
+import logging
 import re
 import sqlite3
 from urllib.parse import quote
@@ -130,9 +131,12 @@ def test_injection_strings_in_filters_and_search_are_harmless(console: Console, 
     assert listed(agent.get("/conversations").text) == ALL_SENDERS  # every table still there
 
 
-def test_bad_filter_values_get_a_clear_400(agent) -> None:  # type: ignore[no-untyped-def]
-    response = agent.get("/conversations?date_from=yesterday")
+def test_bad_filter_values_get_a_clear_400(agent, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.INFO, logger="console"):
+        response = agent.get("/conversations?date_from=yesterday")
     assert response.status_code == 400 and "date_from must be a date like 2026-11-28" in response.text
+    logged = [r.getMessage() for r in caplog.records if r.name == "console"]
+    assert logged == ["GET /conversations answered 400: date_from must be a date like 2026-11-28"]  # once, with why
     response = agent.get("/conversations?min_sentiment_below=7")
     assert response.status_code == 400 and "between -1 and 1" in response.text
     assert agent.get("/conversations?q=" + "x" * 500).status_code == 400
