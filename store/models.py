@@ -266,3 +266,20 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CsatRating(Base):
+    """How satisfied a customer was with one chat (1-5), asked when the chat ends; one rating per chat."""
+
+    __tablename__ = "csat_ratings"
+    __table_args__ = (
+        UniqueConstraint("channel", "session_id", name="uq_csat_ratings_chat"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_csat_ratings_score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), default="web")
+    session_id: Mapped[str] = mapped_column(String(64))  # the conversation's id in Rasa
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
