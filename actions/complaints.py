@@ -164,6 +164,8 @@ class ActionHandoff(Action):
         people = "nobody is" if ahead == 0 else f"{ahead} {'person is' if ahead == 1 else 'people are'}"
         dispatcher.utter_message(
             text=f"I've asked a colleague to take over; {people} waiting before you, so expect a reply here in "
-            f"about {wait} minutes. You can keep writing: they will see the whole conversation."
+            f"about {wait} minutes. You can keep writing: they will see the whole conversation.",
+            # the web widget shows the handoff state from this (README "The web widget")
+            json_message={"data": {"type": "handoff", "state": "waiting"}},
         )
         return [SlotSet("ticket_id", str(ticket.id)), ConversationPaused()]

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from devstack.browser import BrowserSetupFailed, ensure_chromium, ensure_widget_client
+from devstack.channels import effective_credentials
 from devstack.environments import ACTIONS, RASA, RUNTIMES, ensure_environment
 from devstack.processes import ServiceGroup, ServiceSpec, ensure_port_free
 from devstack.training import needs_training, train_model, training_fingerprint
@@ -85,6 +87,13 @@ def setup(settings: Settings, train: bool = True) -> None:
     for runtime in RUNTIMES:
         with step(f"{runtime.name} runtime (Python {runtime.python_version}) from {runtime.lock_file.name}"):
             ensure_environment(runtime)
+    with step("chat widget: socket.io client (npm), its token secret, Chromium for its browser test"):
+        try:
+            ensure_widget_client()
+            settings.secret_for_widget()  # created here, before the widget server and Rasa both read it
+            ensure_chromium()
+        except BrowserSetupFailed as error:
+            raise SetupFailed(str(error)) from error
     with step("demo shop data and product index"):
         code = subprocess.run(
             [str(ACTIONS.python()), "-m", "catalog", "build"], env=service_environment(settings), cwd=PROJECT_ROOT
@@ -161,8 +170,8 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
                 "--interface", host, "--port", str(settings.rasa_port),
                 "--model", str(settings.rasa_model_file),
                 "--endpoints", str(settings.endpoints_file),
-                "--credentials", str(settings.credentials_file),
-                "--enable-api", "--auth-token", token, "--cors", "*",
+                "--credentials", str(effective_credentials(settings)),  # plus the social channels switched on
+                "--enable-api", "--auth-token", token, "--cors", *settings.allowed_origins(),
                 *verbosity_flags(settings.log_level),
             ],
             env=rasa_environment(settings),

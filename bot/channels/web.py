@@ -23,7 +23,6 @@ Everything refused is logged once with its reason and never raises out of a hand
 from __future__ import annotations
 
 import logging
-import time
 import unicodedata
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -39,6 +38,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer, packet
 
 from settings import load_settings
+from widget.rate_limit import RateLimit
 from widget.session_token import InvalidSessionToken, read_session_token
 
 logger = logging.getLogger(__name__)
@@ -99,34 +99,6 @@ def card_button_payloads(data: object) -> list[object]:
         for button in product["buttons"]
         if isinstance(button, dict)
     ]
-
-
-class RateLimit:
-    """At most `per_minute` events per key, in bursts of up to `burst` (a token bucket per key)."""
-
-    def __init__(self, per_minute: int, burst: int | None = None, keys: int = SESSIONS_TRACKED) -> None:
-        self.per_second = per_minute / 60.0
-        self.burst = float(min(burst or per_minute, per_minute))
-        self._keys = keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._limited: set[str] = set()
-
-    def allow(self, key: str, now: float | None = None) -> tuple[bool, bool]:
-        """(allowed, first refusal of a streak): a refused event takes nothing from the bucket."""
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.per_second)
-        allowed = tokens >= 1.0
-        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-        while len(self._buckets) > self._keys:
-            forgotten, _ = self._buckets.popitem(last=False)
-            self._limited.discard(forgotten)
-        if allowed:
-            self._limited.discard(key)
-            return True, False
-        first = key not in self._limited
-        self._limited.add(key)
-        return False, first
 
 
 @dataclass

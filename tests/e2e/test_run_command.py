@@ -129,15 +129,23 @@ def test_a_search_is_refined_down_to_one_product_and_put_in_the_basket(stack: Ru
 
 
 def test_vertical_slice_over_socketio(stack: RunningStack) -> None:
-    session = f"socket-{uuid.uuid4().hex[:8]}"
+    # the session is the one the widget server's signed token names (bot/channels/web.py), not one we pick
+    origin = {"Origin": stack.web_url}
+    request = urllib.request.Request(
+        f"{stack.web_url}/api/session", data=b"{}", headers={**origin, "Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        issued = json.loads(answer.read())
+    session = issued["sessionId"]
     replies: list[str] = []
     confirmed = threading.Event()
     arrived = threading.Condition()
-    client = socketio.Client()
+    client = socketio.Client(websocket_extra_options={"origin": stack.web_url})  # as the demo page's browser
 
     @client.on("session_confirm")
     def on_confirm(data: Any) -> None:
-        confirmed.set()
+        if data == session:
+            confirmed.set()
 
     @client.on("bot_uttered")
     def on_reply(data: dict[str, Any]) -> None:
@@ -154,9 +162,11 @@ def test_vertical_slice_over_socketio(stack: RunningStack) -> None:
             assert got, f"no reply to {text!r}"
         return "\n".join(replies[count:])
 
-    client.connect(stack.rasa_url, socketio_path="/socket.io", transports=["websocket"])
+    client.connect(
+        stack.rasa_url, socketio_path="/socket.io", transports=["websocket"], auth={"token": issued["token"]}
+    )
     try:
-        client.emit("session_request", {"session_id": session})
+        client.emit("session_request", {})
         assert confirmed.wait(timeout=30)
         assert say("hi").startswith("Hi! I'm the shop assistant.")
         assert "Running Shoes" in say("do you sell running shoes?", replies_expected=2)  # heading, then cards
