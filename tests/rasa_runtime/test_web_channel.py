@@ -20,8 +20,9 @@ import pytest
 import socketio
 import websockets
 
-from bot.channels.web import OfferedButtons, RateLimit, as_typed_text, card_button_payloads
+from bot.channels.web import OfferedButtons, as_typed_text, card_button_payloads
 from devstack.processes import free_port
+from widget.rate_limit import RateLimit
 from widget.session_token import InvalidSessionToken, issue_session_token, read_session_token
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
