@@ -94,8 +94,9 @@ class WidgetApi:
         self.database_url = settings.shop_database_url
         self._database: ShopDatabase | None = None
         self._lock = threading.Lock()
-        self._sessions_per_ip = RateLimit(per_minute=30, burst=10)
-        self._ratings_per_ip = RateLimit(per_minute=10, burst=5)
+        # a page load asks for one token; many customers may share one address behind a NAT
+        self._sessions_per_ip = RateLimit(per_minute=60, burst=30)
+        self._ratings_per_ip = RateLimit(per_minute=30, burst=20)
 
     def database(self) -> ShopDatabase:
         """The shop database, opened at the first rating."""
