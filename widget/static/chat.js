@@ -332,7 +332,7 @@ function send(text) {
   var packet = { message: text };
   if (config.customerToken) packet.metadata = { customer_token: String(config.customerToken) };
   setNotice("");
-  setTyping(true);
+  setTyping(!state.handoff);  // during a handoff the assistant is paused: nobody is typing yet
   state.socket.emit("user_uttered", packet);
 }
 
