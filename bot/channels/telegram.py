@@ -199,7 +199,7 @@ class ShopTelegramInput(TelegramInput):
             await self.register_webhook(out)
 
         async def close(*_: Any) -> None:
-            await out.close()
+            await out.session.close()  # aiogram 2.15: Bot.close() only does this, with a warning
 
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
