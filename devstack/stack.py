@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from devstack.browser import BrowserSetupFailed, ensure_chromium, ensure_widget_client
+from devstack.channels import effective_credentials
 from devstack.environments import ACTIONS, RASA, RUNTIMES, ensure_environment
 from devstack.processes import ServiceGroup, ServiceSpec, ensure_port_free
 from devstack.training import needs_training, train_model, training_fingerprint
@@ -169,7 +170,7 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
                 "--interface", host, "--port", str(settings.rasa_port),
                 "--model", str(settings.rasa_model_file),
                 "--endpoints", str(settings.endpoints_file),
-                "--credentials", str(settings.credentials_file),
+                "--credentials", str(effective_credentials(settings)),  # plus the social channels switched on
                 "--enable-api", "--auth-token", token, "--cors", *settings.allowed_origins(),
                 *verbosity_flags(settings.log_level),
             ],

@@ -16,6 +16,7 @@ import pytest
 
 from devstack.processes import free_port
 from settings import PROJECT_ROOT
+from tests.e2e.fake_platforms import FakePlatforms
 
 READY_TIMEOUT = 600  # a first run may train the model
 
@@ -72,7 +73,14 @@ def start_run_command(env_overrides: dict[str, str], output: Path) -> subprocess
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def platforms() -> Iterator[FakePlatforms]:
+    """Local stand-ins for the Messenger, Telegram, Twilio and Slack APIs (tests/e2e/fake_platforms.py)."""
+    with FakePlatforms() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) -> Iterator[RunningStack]:
     data_dir = tmp_path_factory.mktemp("shop-data")
     ports = (free_port(), free_port(), free_port())
     token = "e2e-test-token"
@@ -85,6 +93,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             "WEB_PORT": str(ports[2]),
             "CONSOLE_PORT": str(free_port()),  # the staff console; its URL is in the run command's output
             "RASA_AUTH_TOKEN": token,
+            **platforms.settings(),  # every social channel on, talking to the local fakes
         },
         output,
     )

@@ -111,7 +111,8 @@ def test_product_cards_are_read_from_the_actions_payload_and_nothing_else() -> N
 def test_numbered_options_and_number_replies() -> None:
     text = numbered_options("Which one?", [Choice("Yes", "/affirm"), Choice("No", "/deny")])
     assert text == "Which one?\n1. Yes\n2. No\n(Reply with a number.)"
-    assert [number_reply(t) for t in ("2", " #2 ", "2.", "1)", "two", "2 please", "123")] == [2, 2, 2, 1, None, None, None]
+    replies = ("2", " #2 ", "2.", "1)", "two", "2 please", "123")
+    assert [number_reply(t) for t in replies] == [2, 2, 2, 1, None, None, None]
 
 
 def test_long_texts_are_split_at_line_ends_within_the_limit() -> None:
