@@ -15,6 +15,7 @@ from store.errors import CustomerNotFound
 from store.models import (
     Address,
     ChannelIdentity,
+    CsatRating,
     Customer,
     Interaction,
     LoginCode,
@@ -72,6 +73,7 @@ def export_customer(
     ).all()
     line_ids = [line.id for order in orders for line in order.lines]
     returns = session.scalars(select(Return).where(Return.order_line_id.in_(line_ids))).all() if line_ids else []
+    senders = _sender_ids(session, customer_id)
     return {
         "exported_at": utcnow().isoformat(),
         "customer": _row(customer),
@@ -86,7 +88,10 @@ def export_customer(
         "interactions": [
             _row(i) for i in session.scalars(select(Interaction).where(Interaction.customer_id == customer_id))
         ],
-        "conversations": conversations.events_of(sorted(_sender_ids(session, customer_id))) if conversations else [],
+        "chat_ratings": [
+            _row(r) for r in session.scalars(select(CsatRating).where(CsatRating.session_id.in_(senders)))
+        ],
+        "conversations": conversations.events_of(sorted(senders)) if conversations else [],
     }
 
 
@@ -104,7 +109,7 @@ class ErasureReport:
 
 
 def erase_customer(session: Session, customer_id: int, conversations: ConversationStore | None = None) -> ErasureReport:
-    """Erase a customer: profile, identities, addresses, interactions, ticket text and conversations.
+    """Erase a customer: profile, identities, addresses, interactions, ticket text, rating comments and conversations.
 
     Orders are kept, because a shop must keep its sales records, but anonymised: they no longer
     point at anyone and their address is gone. Conversation events are deleted last, once the
@@ -129,6 +134,9 @@ def erase_customer(session: Session, customer_id: int, conversations: Conversati
     identities = _affected(session, delete(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
     session.execute(delete(LoginCode).where(LoginCode.customer_id == customer_id))
     session.execute(delete(OutboxMessage).where(OutboxMessage.customer_id == customer_id))
+    # a chat's score stays in the shop's statistics; the customer's words and the chat's id go
+    for rating in session.scalars(select(CsatRating).where(CsatRating.session_id.in_(senders))):
+        rating.comment, rating.session_id = None, f"erased-{rating.id}"
     session.execute(delete(Customer).where(Customer.id == customer_id))
     session.flush()
     events = conversations.delete_conversations(senders) if conversations else 0

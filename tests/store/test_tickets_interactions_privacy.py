@@ -14,9 +14,10 @@ from store.conversations import ConversationStore
 from store.customers import create_customer, link_identity
 from store.database import ShopDatabase
 from store.errors import InvalidInput
+from store.feedback import record_rating
 from store.identity import send_login_code
 from store.interactions import record_interaction
-from store.models import Base, Interaction, Order, Ticket
+from store.models import Base, CsatRating, Interaction, Order, Ticket
 from store.privacy import apply_retention, erase_customer, export_customer
 from store.tickets import (
     open_handoff,
@@ -164,6 +165,8 @@ def test_export_then_erase_leaves_nothing_identifying(db: ShopDatabase, tmp_path
             customer_id=ada, conversation_id="web-ada",
         )  # fmt: skip
         assert send_login_code(session, "ada@example.com", "web", "web-ada", now=ANCHOR)  # an email in the outbox
+        record_rating(session, "web", "web-ada", 2, "Slow. Ada Berg, 020 7946 0958")
+        record_rating(session, "web", "web-ben", 5, "Great help")
 
     with db.transaction() as session:
         exported = export_customer(session, ada, conversations)
@@ -171,6 +174,7 @@ def test_export_then_erase_leaves_nothing_identifying(db: ShopDatabase, tmp_path
     assert [o["number"] for o in exported["orders"]] == ["SO-1"]
     assert len(exported["orders"][0]["lines"]) == 1 and exported["interactions"][0]["kind"] == "viewed"
     assert {e["sender_id"] for e in exported["conversations"]} == {"web-ada", "tg-ada"}
+    assert [(r["score"], r["comment"]) for r in exported["chat_ratings"]] == [(2, "Slow. Ada Berg, 020 7946 0958")]
     json.dumps(exported)  # JSON-ready
 
     with db.transaction() as session:
@@ -189,6 +193,8 @@ def test_export_then_erase_leaves_nothing_identifying(db: ShopDatabase, tmp_path
     with db.transaction() as session:
         order = session.scalars(select(Order)).one()
         assert order.customer_id is None and order.number == "SO-1"  # kept for the accounts, anonymised
+        ratings = session.execute(select(CsatRating.score, CsatRating.comment).order_by(CsatRating.score)).all()
+        assert [tuple(r) for r in ratings] == [(2, None), (5, "Great help")]  # scores kept for the statistics
     conversations.dispose()
 
 
