@@ -70,7 +70,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": the transaction commits before the response leaves, so the browser's next
+# request (after a redirect, at once) sees what this one wrote; by default it would commit after
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from console.models import AuditEntry, ConversationTag, Note, StaffUser
+from console.models import AuditEntry, ConversationTag, Note, StaffSession, StaffUser
 from console.security import create_user
 from settings import PROJECT_ROOT
 from store.database import ShopDatabase
@@ -157,3 +160,44 @@ def test_every_post_needs_the_sessions_csrf_token(console: Console) -> None:
             session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "reveal_pii")) == 0
         )
     assert client.get("/conversations").status_code == 200  # still logged in: logout without a token did nothing
+
+
+def test_a_requests_writes_are_committed_before_its_response_starts(console: Console) -> None:
+    """A browser follows the login redirect at once: the session must already be in the database then."""
+    browser = console.client()
+    token = csrf_of(browser.get("/login").text)
+    login_cookie = browser.cookies.get("console_login_csrf") or ""
+    body = urlencode({"email": ROLE_USERS["agent"], "password": PASSWORD, "csrf_token": token}).encode()
+    sessions_at_response_start: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 303
+            with console.state.db.transaction() as session:  # another connection, as the next request would use
+                sessions_at_response_start.append(session.scalar(select(func.count()).select_from(StaffSession)) or 0)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/login",
+        "raw_path": b"/login",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cookie", f"console_login_csrf={login_cookie}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    with TestClient(console.app):  # runs the app's startup, as a server would
+        asyncio.run(console.app(scope, receive, send))  # type: ignore[arg-type]
+    assert sessions_at_response_start == [1]

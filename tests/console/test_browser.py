@@ -84,6 +84,8 @@ def served_console(console: Console, tmp_path: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+        # pytest shows a test's output only when it failed: then this is the console's side of the story
+        print((tmp_path / "console.log").read_text(errors="replace")[-6000:])
 
 
 @pytest.fixture
@@ -147,8 +149,8 @@ def test_annotate_a_message_export_it_and_see_the_yaml_diff(
     assert "delivery_problem (0.88)" in row.inner_text()
     row.locator("select[name=intent]").select_option("complaint")
     row.locator("input[name=example]").fill("my [boots](product) are a week late, useless!!!")
-    row.locator("button[value=approved]").click()
-    page.wait_for_url(f"{served_console}/nlu")
+    with page.expect_navigation(url=f"{served_console}/nlu"):  # the post, then its redirect back to the inbox
+        row.locator("button[value=approved]").click()
     assert page.locator("tr.inbox-item", has_text="promised last week").count() == 0
     page.click("text=export")
     page.wait_for_url(f"{served_console}/nlu/export")
