@@ -37,8 +37,12 @@ def training_fingerprint(
     catalog = "none"
     if catalog_file is not None:  # by content: the same catalog in another data folder is the same model
         catalog = hashlib.sha256(catalog_file.read_bytes()).hexdigest() if catalog_file.is_file() else "missing"
+    # the channel connectors (bot/channels/) are served, not trained: editing them must not retrain
+    inputs = [root / name for name in TRAINING_INPUTS if name != "bot"]
+    bot = root / "bot"
+    inputs += sorted(p for p in bot.iterdir() if p.name != "channels") if bot.is_dir() else [bot]
     return fingerprint_files(
-        [root / name for name in TRAINING_INPUTS] + [rasa_lock],
+        [*inputs, rasa_lock],
         extra=[f"minilm {minilm_dir}", f"catalog {catalog}"],
         root=root,
     )
