@@ -225,7 +225,10 @@ class TelegramChat:
         return [call.body["text"] for call in self.send(text=text)]
 
 
-def test_telegram_webhook_was_registered_with_its_secret_at_start(platforms: FakePlatforms) -> None:
+def test_telegram_webhook_was_registered_with_its_secret_at_start(
+    stack: RunningStack, platforms: FakePlatforms
+) -> None:
+    assert stack.process.poll() is None  # the run command started Rasa, which registered the webhook
     (registered,) = platforms.since(0, lambda call: call.path.endswith("/setWebhook"))
     assert registered.path == "/telegram/bot123456789:e2e-telegram-token/setWebhook"
     assert registered.body["url"] == TELEGRAM_WEBHOOK_URL
