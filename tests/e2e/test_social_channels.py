@@ -488,7 +488,11 @@ def test_slack_answers_signed_fresh_events_once(stack: RunningStack, platforms: 
     assert slack_post(stack, form, slack_headers(form), "application/x-www-form-urlencoded")[0] == 200
     (greeting,) = platforms.wait_for(mark, slack_to(channel))
     assert greeting.body["text"].startswith("Hi! I'm the shop assistant.")
-    assert [e["text"] for e in user_events(stack, user)] == ["hello", "/greet"]  # nothing answered twice
+    # Slack's replies are sent in the background, before the conversation is saved: wait for it
+    deadline = time.monotonic() + 60
+    while len(texts := [e["text"] for e in user_events(stack, user)]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert texts == ["hello", "/greet"]  # nothing answered twice
 
 
 # -- bad bodies, every channel ------------------------------------------------------------------------
