@@ -85,15 +85,6 @@ def cards_as_text(heading: str, cards: list[ProductCard]) -> str:
     return "\n".join(lines)
 
 
-def card_choices(cards: list[ProductCard]) -> list[Choice]:
-    """Every card's buttons as one numbered list of options, each titled with its product."""
-    return [
-        Choice(title=f"{choice.title}: {card.title}", payload=choice.payload)
-        for card in cards
-        for choice in card.buttons
-    ]
-
-
 def split_text(text: str, limit: int) -> list[str]:
     """The text in parts of at most `limit` characters, cut at paragraph or line ends where possible."""
     parts, rest = [], text.strip()
