@@ -47,4 +47,4 @@ def validate_reply(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Replace RemoteAction's reply check (once per process)."""
-    RemoteAction._validate_action_result = validate_reply  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_reply
