@@ -12,7 +12,6 @@ from alembic import op
 
 import store.models
 
-
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
