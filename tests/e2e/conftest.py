@@ -97,12 +97,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) ->
         },
         output,
     )
-    deadline = time.monotonic() + READY_TIMEOUT
-    while "READY" not in output.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the run command did not get ready:\n{output.read_text(errors='replace')[-4000:]}")
-        time.sleep(1)
     running = RunningStack(
         process=process,
         output=output,
@@ -112,14 +106,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) ->
         web_url=f"http://127.0.0.1:{ports[2]}",
         ports=ports,
     )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "READY" not in output.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_everything(running, grace=0)  # servers it had started do not outlive the failed start
+            pytest.fail(f"the run command did not get ready:\n{output.read_text(errors='replace')[-4000:]}")
+        time.sleep(1)
     yield running
     if process.poll() is None:  # the Ctrl-C test did not run or failed
-        pids = running.descendants()
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+        stop_everything(running, grace=60)
+
+
+def stop_everything(running: RunningStack, grace: float) -> None:
+    """Ctrl-C the run command, give it `grace` seconds, then kill it and every server it started."""
+    pids = running.descendants()
+    if grace > 0:
+        running.process.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            running.process.wait(timeout=grace)
+    running.process.kill()
+    running.process.wait()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
