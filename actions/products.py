@@ -1,8 +1,9 @@
 """Products in chat: search, refinements, questions about a product, comparisons, the basket.
 
 The conversation's browsing state (catalog/browsing.py) lives in the `browsing` slot: the last
-search, the products shown, the product being talked about. Replies are product cards on channels
-that draw them (the web widget, REST clients) and numbered text everywhere else.
+search, the products shown, the product being talked about. Replies are product cards on every
+channel: the web widget draws them, and our social-channel connectors (bot/channels/) turn them into
+what each platform shows (Messenger templates, Telegram keyboards, Slack blocks, numbered WhatsApp text).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from store.interactions import record_interaction
 logger = logging.getLogger(__name__)
 
 BROWSING_SLOT = "browsing"
-CARD_CHANNELS = frozenset({"web", "rest"})  # channels whose clients draw product cards
+BASKET_EVENT_CHANNELS = frozenset({"web", "rest"})  # clients that can ask the shop's page to fill the basket
 CATALOG_DOWN = "Sorry, I can't look at the catalog right now. Please try again in a few minutes."
 
 
@@ -99,17 +100,9 @@ def card(product: Product, reason: str = "") -> dict[str, Any]:
 def show_products(
     dispatcher: CollectingDispatcher, tracker: Tracker, heading: str, products: list[tuple[Product, str]]
 ) -> None:
-    """Product cards where the channel draws them, a numbered list where it does not."""
-    if channel_of(tracker) in CARD_CHANNELS:
-        cards = [card(product, reason) for product, reason in products]
-        dispatcher.utter_message(text=heading, json_message={"data": {"type": "product_cards", "products": cards}})
-        return
-    lines = []
-    for number, (product, _) in enumerate(products, start=1):
-        stock = "" if product.stock > 0 else " (out of stock)"
-        lines.append(f"{number}. {product.title}: {money(product.price, product.currency)}{stock}")
-    hint = '\nSay "the first one" to hear more about it.' if products else ""
-    dispatcher.utter_message(text=f"{heading}\n" + "\n".join(lines) + hint)
+    """Product cards (each channel's connector draws them in the platform's own form)."""
+    cards = [card(product, reason) for product, reason in products]
+    dispatcher.utter_message(text=heading, json_message={"data": {"type": "product_cards", "products": cards}})
 
 
 _ASK = object()  # record(): look the customer up
@@ -423,7 +416,7 @@ class ActionAddToCart(CatalogAction):
         record(tracker, "added_to_cart", [product.id])
         url = f"{shop_url()}/cart/add?product={quote(product.id)}"
         text = f"Good choice: the {product.title} ({money(product.price, product.currency)}). "
-        if channel_of(tracker) in CARD_CHANNELS:  # the widget asks the shop's page to add it
+        if channel_of(tracker) in BASKET_EVENT_CHANNELS:  # the widget asks the shop's page to add it
             dispatcher.utter_message(
                 text=text + "I've asked the shop to put it in your basket.",
                 json_message={"data": {"type": "add_to_cart", "product_id": product.id, "url": url}},

@@ -251,12 +251,16 @@ def test_telegram_answers_updates_with_the_secret_only_and_each_once(
     assert len(user_events(stack, str(chat.chat_id))) == 1
 
 
-def test_telegram_search_gets_a_numbered_list_and_a_question_an_inline_keyboard(
+def test_telegram_search_gets_cards_as_a_keyboard_and_a_question_an_inline_keyboard(
     stack: RunningStack, platforms: FakePlatforms
 ) -> None:
     chat = TelegramChat(stack, platforms)
-    (found,) = chat.say("do you sell running shoes?")
-    assert "\n1. " in found and "\n2. " in found  # product cards become a numbered list on Telegram
+    heading, listing = chat.send(text="do you sell running shoes?")
+    assert heading.body["text"].endswith(":")  # "Yes, we have running shoes:", then the cards
+    assert listing.body["text"].startswith("1. ") and "\n2. " in listing.body["text"]  # cards as a numbered list
+    first_row = json.loads(listing.body["reply_markup"])["inline_keyboard"][0]
+    assert [button["text"] for button in first_row] == ["More like this (1)", "Add to cart (1)", "View (1)"]
+    assert first_row[2]["url"].startswith("http") and all(len(b.get("callback_data", "")) <= 64 for b in first_row)
     chat.say("where is my order?")
     (question,) = [call for call in chat.send(text="someone@example.com") if "reply_markup" in call.body]
     assert question.body["text"].startswith("And the number of one of your orders?")

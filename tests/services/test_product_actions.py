@@ -117,13 +117,12 @@ def test_a_search_answers_with_product_cards_and_records_the_impressions(shop_da
     assert recorded == [("searched", None)] + [("shown", c["id"]) for c in found]
 
 
-def test_text_channels_get_a_numbered_list(shop_data: Shop) -> None:
-    messages, _ = run(products.ActionSearchProducts(), says("rain jacket", "product_search", channel="telegram"))
+@pytest.mark.parametrize("channel", ["telegram", "facebook", "twilio", "slack"])
+def test_social_channels_get_the_cards_too_for_their_connectors_to_draw(shop_data: Shop, channel: str) -> None:
+    messages, _ = run(products.ActionSearchProducts(), says("rain jacket", "product_search", channel=channel))
     (message,) = messages
-    assert "custom" not in message or not message["custom"]
-    lines = message["text"].splitlines()
-    assert lines[1].startswith("1. ") and "Rain Jacket" in lines[1]
-    assert "the first one" in lines[-1]
+    assert message["text"] == "Here is what I found:"
+    assert all("Rain Jacket" in c["title"] for c in cards(message))
 
 
 def search(text: str) -> dict[str, Any]:
@@ -228,6 +227,16 @@ def test_the_add_to_cart_button_records_it_and_asks_the_page_to_add_it(shop_data
     entities = [{"entity": "product_id", "value": sold_out.id}]
     messages, _ = run(products.ActionAddToCart(), says("/add_to_cart", "add_to_cart", entities))
     assert messages[0]["text"] == f"Sorry, the {sold_out.title} is out of stock right now."
+
+
+def test_add_to_cart_on_a_social_channel_answers_with_a_basket_link(shop_data: Shop) -> None:
+    in_stock = next(p for p in CATALOG.values() if p.stock > 0)
+    entities = [{"entity": "product_id", "value": in_stock.id}]
+    messages, _ = run(products.ActionAddToCart(), says("/add_to_cart", "add_to_cart", entities, channel="telegram"))
+    (message,) = messages
+    assert not message.get("custom")  # the basket event is for the shop's own page only
+    assert message["text"].endswith(f"open this link: https://outdoors.example.org/cart/add?product={in_stock.id}")
+    assert ("added_to_cart", in_stock.id) in shop_data.interactions("visitor-1")
 
 
 def test_compare_lays_the_shown_products_side_by_side(shop_data: Shop) -> None:
