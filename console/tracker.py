@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, inspect, select, text
+from sqlalchemy import Engine, MetaData, Select, Table, inspect, select, text
 
 from store.database import create_shop_engine
 
@@ -45,6 +45,11 @@ def _parse(row: Any) -> TrackerEvent | None:
     if not isinstance(data, dict):
         return None
     return TrackerEvent(int(row.id), str(row.sender_id), str(row.type_name), float(row.timestamp or 0.0), data)
+
+
+def _columns(events: Table) -> Select[Any]:
+    """The event columns every read here takes (what `_parse` needs)."""
+    return select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
 
 
 class TrackerReader:
@@ -80,12 +85,7 @@ class TrackerReader:
         if events is None:
             return []
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-                .where(events.c.id > last_id)
-                .order_by(events.c.id)
-                .limit(limit)
-            )
+            rows = connection.execute(_columns(events).where(events.c.id > last_id).order_by(events.c.id).limit(limit))
             return [event for row in rows if (event := _parse(row)) is not None]
 
     def recent_user_messages(self, limit: int) -> list[TrackerEvent]:
@@ -95,10 +95,7 @@ class TrackerReader:
             return []
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-                .where(events.c.type_name == "user")
-                .order_by(events.c.id.desc())
-                .limit(limit)
+                _columns(events).where(events.c.type_name == "user").order_by(events.c.id.desc()).limit(limit)
             )
             return [event for row in rows if (event := _parse(row)) is not None]
 
@@ -108,11 +105,7 @@ class TrackerReader:
         if events is None:
             return None
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data).where(
-                    events.c.id == event_id
-                )
-            ).first()
+            row = connection.execute(_columns(events).where(events.c.id == event_id)).first()
             return _parse(row) if row is not None else None
 
     def conversation(self, sender_id: str) -> list[TrackerEvent]:
@@ -121,11 +114,7 @@ class TrackerReader:
         if events is None:
             return []
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-                .where(events.c.sender_id == sender_id)
-                .order_by(events.c.id)
-            )
+            rows = connection.execute(_columns(events).where(events.c.sender_id == sender_id).order_by(events.c.id))
             return [event for row in rows if (event := _parse(row)) is not None]
 
     def existing_senders(self, sender_ids: Sequence[str]) -> set[str]:
