@@ -216,6 +216,9 @@ class Ticket(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sla_due: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # the staff queue (console): when an agent took the conversation and first wrote to the customer
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Interaction(Base):
