@@ -72,7 +72,7 @@ class Filters:
         return replace(self, **{name: getattr(Filters(), name)})
 
     def describe(self) -> list[str]:
-        """The constraints in words, e.g. ['under $50.00', 'colour black']."""
+        """The constraints in words, e.g. ['under $50.00', 'in black']."""
         words = []
         if self.min_price is not None and self.max_price is not None:
             words.append(f"between ${self.min_price:.2f} and ${self.max_price:.2f}")
@@ -80,9 +80,9 @@ class Filters:
             words.append(f"under ${self.max_price:.2f}")
         elif self.min_price is not None:
             words.append(f"over ${self.min_price:.2f}")
-        words += [f"category {c}" for c in self.categories] + [f"brand {b}" for b in self.brands]
-        words += [f"colour {c}" for c in self.colors] + [f"size {s}" for s in self.sizes]
-        words += [f"type {k}" for k in self.kinds]
+        words += [f"in {c}" for c in self.categories] + [f"by {b}" for b in self.brands]
+        words += [f"in {c}" for c in self.colors] + [f"in size {s}" for s in self.sizes]
+        words += [f"{'an' if k[:1].lower() in 'aeiou' else 'a'} {k}" for k in self.kinds]
         if self.in_stock:
             words.append("in stock")
         return words

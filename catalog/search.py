@@ -157,18 +157,20 @@ class ProductSearch:
     def _hit(self, candidate: _Candidate, query_words: set[str], filters: Filters, preferences: Preferences | None,
              score: float) -> SearchHit:  # fmt: skip
         product = self._index.products[candidate.faiss_id]
+        # the reason a customer reads on the card: plain words, no scores
         reasons = []
         shared = sorted(query_words & self._lexical.words_of(candidate.faiss_id))
         if shared:
-            reasons.append("mentions " + ", ".join(f"'{w}'" for w in shared[:4]))
-        if candidate.similarity >= LEXICAL_MIN_SCORE:
-            reasons.append(f"close in meaning (similarity {candidate.similarity:.2f})")
+            reasons.append("matches " + ", ".join(f"'{w}'" for w in shared[:4]))
+        elif candidate.similarity >= MIN_SCORE:
+            reasons.append("close to what you asked for")
         reasons += filters.describe()
         if preferences and product.brand.lower() in preferences.brands:
             reasons.append(f"a brand you like ({product.brand})")
         if preferences and any(c.lower() in product.category.lower() for c in preferences.categories):
             reasons.append("in a category you often buy")
-        return SearchHit(product, score, "; ".join(reasons) or "related", candidate.similarity, candidate.keyword_score)
+        reason = "; ".join(reasons) or "related to what you asked for"
+        return SearchHit(product, score, reason[:1].upper() + reason[1:], candidate.similarity, candidate.keyword_score)
 
     def _boosted(self, candidate: _Candidate, preferences: Preferences | None) -> float:
         """The fused score scaled by small boosts: they reorder near-equals, not relevance."""

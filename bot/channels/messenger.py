@@ -35,6 +35,7 @@ from bot.channels.replies import product_cards, split_text
 from bot.channels.verification import RequestNotVerified, verify_messenger
 from bot.channels.webhooks import (
     RecentDeliveries,
+    channel_settings,
     choices_of,
     hand_over,
     ignore,
@@ -43,7 +44,6 @@ from bot.channels.webhooks import (
     too_large,
     typed_text,
 )
-from settings import load_settings
 from settings.channels import MessengerSettings
 
 logger = logging.getLogger("bot.channels")
@@ -150,10 +150,7 @@ class ShopMessengerInput(FacebookInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ShopMessengerInput:
         """The channel from the SHOP_MESSENGER_* settings (the credentials file holds no secrets)."""
-        settings = load_settings().social.messenger
-        if settings is None:
-            raise ValueError("Messenger is in the credentials but SHOP_MESSENGER_* settings are not set")
-        return cls(settings)
+        return cls(channel_settings("messenger", "Messenger", MessengerSettings))
 
     def __init__(self, settings: MessengerSettings) -> None:
         super().__init__(settings.verify_token, settings.app_secret, settings.page_access_token)

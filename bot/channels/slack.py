@@ -45,6 +45,7 @@ from bot.channels.verification import RequestNotVerified, verify_slack
 from bot.channels.webhooks import (
     RecentDeliveries,
     as_dict,
+    channel_settings,
     choices_of,
     hand_over,
     ignore,
@@ -53,7 +54,6 @@ from bot.channels.webhooks import (
     too_large,
     typed_text,
 )
-from settings import load_settings
 from settings.channels import SlackSettings
 
 logger = logging.getLogger("bot.channels")
@@ -160,10 +160,7 @@ class ShopSlackInput(SlackInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ShopSlackInput:
         """The channel from the SHOP_SLACK_* settings (the credentials file holds no secrets)."""
-        settings = load_settings().social.slack
-        if settings is None:
-            raise ValueError("Slack is in the credentials but SHOP_SLACK_* settings are not set")
-        return cls(settings)
+        return cls(channel_settings("slack", "Slack", SlackSettings))
 
     def __init__(self, settings: SlackSettings) -> None:
         super().__init__(settings.token, slack_signing_secret=settings.signing_secret)

@@ -43,6 +43,7 @@ from bot.channels.webhooks import (
     OfferedChoices,
     RecentDeliveries,
     as_dict,
+    channel_settings,
     choices_of,
     hand_over,
     ignore,
@@ -52,7 +53,6 @@ from bot.channels.webhooks import (
     too_large,
     typed_text,
 )
-from settings import load_settings
 from settings.channels import TelegramSettings
 
 logger = logging.getLogger("bot.channels")
@@ -161,10 +161,7 @@ class ShopTelegramInput(TelegramInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ShopTelegramInput:
         """The channel from the SHOP_TELEGRAM_* settings (the credentials file holds no secrets)."""
-        settings = load_settings().social.telegram
-        if settings is None:
-            raise ValueError("Telegram is in the credentials but SHOP_TELEGRAM_* settings are not set")
-        return cls(settings)
+        return cls(channel_settings("telegram", "Telegram", TelegramSettings))
 
     def __init__(self, settings: TelegramSettings) -> None:
         super().__init__(settings.token, None, settings.webhook_url, debug_mode=False)

@@ -37,6 +37,7 @@ from bot.channels.verification import RequestNotVerified, verify_twilio
 from bot.channels.webhooks import (
     OfferedChoices,
     RecentDeliveries,
+    channel_settings,
     choices_of,
     hand_over,
     note,
@@ -44,7 +45,6 @@ from bot.channels.webhooks import (
     too_large,
     typed_text,
 )
-from settings import load_settings
 from settings.channels import TwilioSettings
 
 logger = logging.getLogger("bot.channels")
@@ -127,10 +127,7 @@ class ShopTwilioInput(TwilioInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ShopTwilioInput:
         """The channel from the SHOP_TWILIO_* settings (the credentials file holds no secrets)."""
-        settings = load_settings().social.twilio
-        if settings is None:
-            raise ValueError("Twilio is in the credentials but SHOP_TWILIO_* settings are not set")
-        return cls(settings)
+        return cls(channel_settings("twilio", "Twilio", TwilioSettings))
 
     def __init__(self, settings: TwilioSettings) -> None:
         super().__init__(settings.account_sid, settings.auth_token, settings.number, debug_mode=False)

@@ -13,10 +13,12 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sanic import response
 from sanic.response import HTTPResponse
+
+from settings import load_settings
 
 logger = logging.getLogger("bot.channels")
 
@@ -26,6 +28,17 @@ REPLAY_MEMORY_SECONDS = 24 * 3600  # platforms retry for hours at most (Messenge
 REPLAY_MEMORY_ENTRIES = 100_000
 CHOICES_KEPT_SECONDS = 24 * 3600
 CHOICE_SENDERS = 20_000
+Settings = TypeVar("Settings")
+
+
+def channel_settings(name: str, label: str, kind: type[Settings]) -> Settings:
+    """A channel's SHOP_<NAME>_* settings; an error naming them when credentials.yml lists the channel without."""
+    settings = getattr(load_settings().social, name)
+    if settings is None:
+        raise ValueError(f"{label} is in the credentials but SHOP_{name.upper()}_* settings are not set")
+    if not isinstance(settings, kind):
+        raise TypeError(f"{label} settings are a {type(settings).__name__}, expected {kind.__name__}")
+    return settings
 
 
 def mask(sender: object) -> str:

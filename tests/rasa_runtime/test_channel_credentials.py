@@ -62,8 +62,10 @@ def test_a_connector_in_the_credentials_without_its_settings_does_not_start(monk
     monkeypatch.setenv("SHOP_SETTINGS_FILE", "")
     for key in ALL:
         monkeypatch.delenv(key, raising=False)
-    with pytest.raises(ValueError, match="SHOP_TWILIO_"):
-        ShopTwilioInput.from_credentials(None)
+    for connector, prefix in ((ShopTwilioInput, "Twilio.*SHOP_TWILIO_"), (ShopTelegramInput, "Telegram.*SHOP_TELEGRAM_"),
+                              (ShopMessengerInput, "Messenger.*SHOP_MESSENGER_"), (ShopSlackInput, "Slack.*SHOP_SLACK_")):  # fmt: skip
+        with pytest.raises(ValueError, match=prefix):
+            connector.from_credentials(None)
 
 
 def test_editing_a_connector_does_not_retrain_the_model(tmp_path: Path) -> None:
