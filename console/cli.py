@@ -22,6 +22,9 @@ app = typer.Typer(help="The staff console: accounts, serving, syncing conversati
 PASSWORD_VARIABLE = "CONSOLE_ADMIN_PASSWORD"
 TRAINING_DATA_OPTION = typer.Option(PROJECT_ROOT / "data", help="the Rasa training data the NLU inbox exports to")
 DOMAIN_OPTION = typer.Option(PROJECT_ROOT / "domain.yml", help="the Rasa domain (intents and entities)")
+TEST_STORIES_OPTION = typer.Option(
+    PROJECT_ROOT / "tests" / "stories" / "console", help='the folder "save as test story" writes new test stories to'
+)
 
 
 def console_config(sync_interval_seconds: float | None = 5.0) -> ConsoleConfig:
@@ -33,6 +36,9 @@ def console_config(sync_interval_seconds: float | None = 5.0) -> ConsoleConfig:
         tracker_database_url=settings.tracker_database_url,
         secret=secret,
         sync_interval_seconds=sync_interval_seconds,
+        # agents write to customers through Rasa's HTTP API (the handoff chat); the token as the run command's
+        rasa_url=settings.rasa_url,
+        rasa_token=settings.rasa_auth_token or read_or_create_secret(settings.generated_token_file),
     )
 
 
@@ -93,6 +99,8 @@ def serve(
     port: int = typer.Option(8090, help="port to listen on"),
     training_data: Path = TRAINING_DATA_OPTION,
     domain: Path = DOMAIN_OPTION,
+    test_stories: Path = TEST_STORIES_OPTION,
+    rasa_url: str = typer.Option("", help="the Rasa server's URL (default: from the settings, RASA_PORT)"),
 ) -> None:
     """Serve the console (and keep its conversations in sync with the tracker store)."""
     import uvicorn
@@ -101,5 +109,9 @@ def serve(
 
     logging.basicConfig(level=load_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     mask_pii_in_logs()
-    config = replace(console_config(), training_data_dir=training_data, domain_file=domain)
+    config = replace(
+        console_config(), training_data_dir=training_data, domain_file=domain, test_stories_dir=test_stories
+    )
+    if rasa_url:
+        config = replace(config, rasa_url=rasa_url)
     uvicorn.run(create_app(config), host=host, port=port, proxy_headers=True, log_config=None)

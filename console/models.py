@@ -173,3 +173,16 @@ class NluAnnotation(Base):
     annotator: Mapped[str] = mapped_column(String(320))
     annotated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     exported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class CannedReply(Base):
+    """A prepared answer agents insert in a live chat; admins keep the set."""
+
+    __tablename__ = "console_canned_replies"
+    __table_args__ = (UniqueConstraint("title", name="uq_console_canned_replies_title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

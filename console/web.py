@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
+from console.rasa_api import RasaApi
 from console.security import CurrentUser, LoginRateLimit, SessionCookies, csrf_valid
 from console.tracker import TrackerReader
 from settings import PROJECT_ROOT
@@ -34,6 +35,9 @@ class ConsoleConfig:
     prune_every: int = 12  # syncs between two checks for conversations erased from the tracker
     training_data_dir: Path = PROJECT_ROOT / "data"  # where the NLU inbox exports approved examples
     domain_file: Path = PROJECT_ROOT / "domain.yml"
+    rasa_url: str | None = None  # Rasa's HTTP API, through which agents write to customers (the handoff chat)
+    rasa_token: str | None = None  # its auth token (RASA_AUTH_TOKEN)
+    test_stories_dir: Path = PROJECT_ROOT / "tests" / "stories" / "console"  # where "save as test story" writes
 
 
 class ConsoleState:
@@ -45,6 +49,7 @@ class ConsoleState:
         self.tracker = TrackerReader(config.tracker_database_url)
         self.cookies = SessionCookies(config.secret)
         self.rate_limit = LoginRateLimit()
+        self.rasa = RasaApi(config.rasa_url, config.rasa_token)
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined, trim_blocks=True
         )

@@ -158,8 +158,8 @@ def service_specs(settings: Settings, token: str) -> list[ServiceSpec]:
         ServiceSpec(
             name="console",
             command=[str(ACTIONS.python()), "-m", "console", "serve", "--host", host,
-                     "--port", str(settings.console_port)],
-            env=base_env,
+                     "--port", str(settings.console_port), "--rasa-url", settings.rasa_url],
+            env={**base_env, "RASA_AUTH_TOKEN": token},  # agents' messages go through Rasa's HTTP API
             port=settings.console_port,
             health_url=f"{settings.console_url}/healthz",
         ),

@@ -11,13 +11,17 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 from starlette.routing import BaseRoute
 
+from console.canned_replies import add_reply
 from console.models import StaffUser
+from console.rasa_api import RasaApi
 from console.security import create_user
 from store.customers import create_customer
 from tests.console.conftest import PASSWORD, ROLE_USERS, Console, log_in
+from tests.console.fake_rasa import FakeRasa
 
 ALL = ("admin", "agent", "annotator")
 ANNOTATORS = ("admin", "annotator")
+STAFF = ("admin", "agent")  # the handoff queue and live chat
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}  # the only doors open without a login
 _counter = itertools.count()
 
@@ -34,7 +38,9 @@ class Endpoint:
     form: dict[str, str] = field(default_factory=dict)
 
 
-def endpoints(victim_id: int, throwaway_customer: int, message_id: int = 0) -> list[Endpoint]:
+def endpoints(
+    victim_id: int, throwaway_customer: int, message_id: int = 0, ticket_id: int = 0, canned_id: int = 0
+) -> list[Endpoint]:
     """The matrix: every non-public route of the app. Forms are valid, so refusals come from the role alone."""
     return [
         Endpoint("GET", "/", "/", ALL, 303),
@@ -46,6 +52,7 @@ def endpoints(victim_id: int, throwaway_customer: int, message_id: int = 0) -> l
         Endpoint("POST", "/tags/{sender_id:path}", "/tags/alice-web", ALL, 303, {"name": "late"}),
         Endpoint("POST", "/review/{sender_id:path}", "/review/alice-web", ALL, 303, {"status": "reviewed"}),
         Endpoint("POST", "/notes/{sender_id:path}", "/notes/alice-web", ALL, 303, {"body": "called back"}),
+        Endpoint("POST", "/stories/{sender_id:path}", "/stories/alice-web", ANNOTATORS, 200),
         Endpoint("GET", "/admin/users", "/admin/users", ("admin",), 200),
         Endpoint("POST", "/admin/users", "/admin/users", ("admin",), 303, {"role": "agent", "password": PASSWORD}),
         Endpoint("POST", "/admin/users/{user_id}/disable", f"/admin/users/{victim_id}/disable", ("admin",), 303),
@@ -59,8 +66,30 @@ def endpoints(victim_id: int, throwaway_customer: int, message_id: int = 0) -> l
                  {"verdict": "rejected"}),
         Endpoint("GET", "/nlu/export", "/nlu/export", ANNOTATORS, 200),
         Endpoint("POST", "/nlu/export", "/nlu/export", ANNOTATORS, 200),
+        # the handoff queue and live chat (in this order: claim, read, write, reveal, hand back); canned replies
+        Endpoint("GET", "/queue", "/queue", STAFF, 200),
+        Endpoint("POST", "/queue/{ticket_id}/claim", f"/queue/{ticket_id}/claim", STAFF, 303),
+        Endpoint("GET", "/handoff/{ticket_id}", f"/handoff/{ticket_id}", STAFF, 200),
+        Endpoint("GET", "/handoff/{ticket_id}/lines", f"/handoff/{ticket_id}/lines?after=0", STAFF, 200),
+        Endpoint("POST", "/handoff/{ticket_id}/messages", f"/handoff/{ticket_id}/messages", STAFF, 303,
+                 {"text": "Hello, I'm looking into it."}),
+        Endpoint("POST", "/handoff/{ticket_id}/reveal", f"/handoff/{ticket_id}/reveal", STAFF, 200, {"reason": "t"}),
+        Endpoint("POST", "/handoff/{ticket_id}/close", f"/handoff/{ticket_id}/close", STAFF, 303,
+                 {"resolution": "answered"}),
+        Endpoint("GET", "/static/handoff.js", "/static/handoff.js", STAFF, 200),
+        Endpoint("GET", "/canned-replies", "/canned-replies", ("admin",), 200),
+        Endpoint("POST", "/canned-replies", "/canned-replies", ("admin",), 303, {"title": "Hi", "body": "Hello!"}),
+        Endpoint("POST", "/canned-replies/{reply_id}", f"/canned-replies/{canned_id}", ("admin",), 303,
+                 {"title": "Thanks", "body": "Thank you!"}),
+        Endpoint("POST", "/canned-replies/{reply_id}/delete", f"/canned-replies/{canned_id}/delete", ("admin",), 303),
         Endpoint("POST", "/logout", "/logout", ALL, 303),
     ]  # fmt: skip
+
+
+@pytest.fixture
+def rasa() -> Iterator[FakeRasa]:
+    with FakeRasa() as fake:
+        yield fake
 
 
 def _message_id(console: Console) -> int:
@@ -91,11 +120,14 @@ def test_every_route_is_in_the_matrix(console: Console) -> None:
 
 
 @pytest.mark.parametrize("role", [*ALL, None])
-def test_role_matrix(console: Console, role: str | None) -> None:
+def test_role_matrix(console: Console, role: str | None, rasa: FakeRasa) -> None:
     victim_id, customer_id = _setup(console)
+    console.state.rasa = RasaApi(rasa.url, rasa.token)  # the live chat writes to a local fake of Rasa's HTTP API
+    with console.state.db.transaction() as session:
+        canned_id = add_reply(session, "Welcome", "Hello, how can I help?", "admin@example.com").id
     client = console.client()
     csrf = log_in(client, ROLE_USERS[role]) if role else ""
-    for endpoint in endpoints(victim_id, customer_id, _message_id(console)):
+    for endpoint in endpoints(victim_id, customer_id, _message_id(console), console.carol_ticket_id, canned_id):
         form = dict(endpoint.form)
         if endpoint.route == "/admin/users":
             form["email"] = f"new{next(_counter)}@example.com"
