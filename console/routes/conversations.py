@@ -25,14 +25,17 @@ from console.conversations import (
     tags_of,
 )
 from console.masking import mask_text
-from console.models import REVIEW_STATES, ROLES, ConversationSummary, SavedFilter
+from console.models import REVIEW_STATES, ROLES, ConversationSummary, NluAnnotation, SavedFilter
 from console.security import CurrentUser
+from console.stories import Correction, StoryError, build_story, influential_slots, write_story
 from console.transcript import build_transcript
 from console.web import ConsoleError, DbSession, client_ip, post_by, render, require, state_of
+from settings import PROJECT_ROOT
 from store.models import Customer
 
 router = APIRouter()
 REVEAL_ROLES = ("admin", "agent")
+STORY_ROLES = ("admin", "annotator")  # those who curate training data also curate the test stories
 FILTER_KEYS = frozenset(ConversationFilter.__dataclass_fields__)
 
 
@@ -153,6 +156,7 @@ def _transcript_page(request: Request, session: Session, user: CurrentUser, send
         turns=build_transcript(events, masked=not revealed, names=names),
         revealed=revealed,
         can_reveal=user.role in REVEAL_ROLES,
+        can_save_story=user.role in STORY_ROLES,
         tags=tags_of(session, [sender_id]).get(sender_id, []),
         notes=notes_of(session, sender_id),
         mask=(lambda text: text) if revealed else (lambda text: mask_text(text, names)),
@@ -235,3 +239,45 @@ def note(
     except InvalidFilter as error:
         raise ConsoleError(400, str(error)) from None
     return RedirectResponse(_transcript_url(sender_id), status_code=303)
+
+
+@router.post("/stories/{sender_id:path}", name="save_test_story")
+def save_test_story(
+    sender_id: str,
+    request: Request,
+    session: DbSession,
+    user: Annotated[CurrentUser, Depends(post_by(*STORY_ROLES))],
+) -> Response:
+    """Write the conversation as a Rasa test story (personal data made up, annotated intents used); audited."""
+    summary = _conversation(session, sender_id)
+    config = state_of(request).config
+    events = state_of(request).tracker.conversation(sender_id)
+    if not events:
+        raise ConsoleError(404, "No such conversation (it may have been erased).")
+    annotations = session.scalars(
+        select(NluAnnotation).where(NluAnnotation.sender_id == sender_id, NluAnnotation.status == "approved")
+    )
+    corrections = {a.event_id: Correction(a.intent, a.example) for a in annotations if a.intent and a.example}
+    try:
+        slots = influential_slots(config.domain_file)
+    except (OSError, ValueError) as error:  # a broken domain must be fixed by hand, not crash the console
+        raise ConsoleError(409, f"The domain cannot be read: {error}") from None
+    try:
+        story = build_story(
+            sender_id,
+            summary.started_at,
+            summary.channel,
+            events,
+            corrections,
+            slots,
+            _customer_names(session, summary),
+        )
+        # the audit entry is flushed first: if it cannot be written, no file is either
+        audit.record(session, user.email, "save_test_story", target=sender_id, detail=story.file_name,
+                     ip=client_ip(request))  # fmt: skip
+        session.flush()
+        path = write_story(config.test_stories_dir, story)
+    except StoryError as error:
+        raise ConsoleError(error.status, str(error)) from None
+    shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+    return render(request, "test_story.html", user=user, story=story, path=shown, back=_transcript_url(sender_id))

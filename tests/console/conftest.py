@@ -160,11 +160,13 @@ def build_console(
     # the NLU inbox exports into a copy of the training data, never into the project's own
     shutil.copytree(PROJECT_ROOT / "data" / "nlu", tmp_path / "data" / "nlu")
     shutil.copyfile(PROJECT_ROOT / "domain.yml", tmp_path / "domain.yml")
+    (tmp_path / "stories").mkdir(exist_ok=True)  # "save as test story" writes here, not into tests/stories
     config = ConsoleConfig(
         shop_database_url=shop_database_url,
         tracker_database_url=tracker_database_url or f"sqlite:///{tracker_path}",
         training_data_dir=tmp_path / "data",
         domain_file=tmp_path / "domain.yml",
+        test_stories_dir=tmp_path / "stories",
         secret="test-secret-" + "x" * 20,
         sync_interval_seconds=None,
     )
