@@ -1,6 +1,7 @@
 """The web widget in a real browser (Debian's Chromium, driven by Playwright) on the demo shop page of
 the running product: a conversation with buttons and product cards, the handoff, the unread badge, a
-reload, the keyboard, CSAT, a second browser presenting the first one's session, the phone layout.
+reload, the keyboard, CSAT (End chat and goodbye), a second browser presenting the first one's session,
+the phone layout.
 Screenshots go to $SHOP_REPORTS_DIR/widget (reports/widget by default)."""
 
 from __future__ import annotations
@@ -168,6 +169,17 @@ def test_a_conversation_with_buttons_cards_handoff_reload_keyboard_and_csat(
     assert (session, 4, "Quick and helpful") in rows
     expect(page.locator("[data-status]")).to_have_text("online")
     assert session_of(page) != session
+
+    # saying goodbye ends the chat too: the assistant's goodbye brings the rating form; Skip starts anew
+    said_goodbye_in = session_of(page)
+    say(page, "goodbye")
+    expect(log).to_contain_text("Goodbye, and thanks for visiting the shop!")
+    expect(page.get_by_role("radio", name=re.compile("^1"))).to_be_focused()
+    expect(page.get_by_label("Your message")).to_be_hidden()
+    page.get_by_role("button", name="Skip").click()
+    expect(log).to_contain_text("Thanks for chatting with us.")
+    expect(page.get_by_label("Your message")).to_be_visible()
+    assert session_of(page) != said_goodbye_in
 
 
 def check_a_second_browser_gets_nothing(stack: RunningStack, browser: Browser, session: str, screenshots: Path) -> None:

@@ -211,6 +211,7 @@ function renderBot(data, live) {
   if (typeof data.image === "string") image(safeUrl(data.image));
   if (data.type === "product_cards" && Array.isArray(data.products)) carousel(data.products);
   else if (data.type === "handoff") handoff(data, live);
+  else if (data.type === "chat_end" && live && !state.handoff) askForRating();  // the customer said goodbye
   else if (data.type === "add_to_cart" && live) {
     // The shop's page owns the basket: it listens for this event and adds the product.
     window.dispatchEvent(new CustomEvent("shop-chat:add-to-cart", { detail: { productId: data.product_id, url: data.url } }));
@@ -336,7 +337,7 @@ function send(text) {
   state.socket.emit("user_uttered", packet);
 }
 
-// ---- CSAT: asked when the customer ends the chat ----
+// ---- CSAT: asked when the customer ends the chat or says goodbye ----
 function buildCsat() {
   var box = el("form", { className: "shop-chat__csat", hidden: true, "data-csat": true, "aria-labelledby": "shop-chat-csat-title" });
   var fieldset = el("fieldset", { className: "shop-chat__scale" });
