@@ -6,7 +6,7 @@ DEVSTACK := $(PYTHON) -m devstack
 IN_RASA := $(DEVSTACK) exec rasa
 IN_ACTIONS := $(DEVSTACK) exec actions
 
-.PHONY: help run shell catalog store recommender bench-store bench-search bench-recommender bench-nlu bench-turn setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
+.PHONY: help run shell catalog store recommender bench-store bench-search bench-recommender bench-nlu bench-turn bench-console setup train test lint typecheck test-services test-rasa-runtime validate test-stories test-e2e clean
 
 help:
 	@echo "make run    set up what is missing, then start the assistant (Ctrl-C stops everything)"
@@ -87,3 +87,8 @@ bench-nlu: setup
 # a plain `rasa init` assistant; e.g. ARGS="--rounds 20 --concurrency 20"
 bench-turn: setup
 	$(IN_ACTIONS) python -m benchmarks.turn $(ARGS)
+
+# the staff console on 100,000 conversations / 2,000,000 tracker events (generated once, cached in var/bench/):
+# sync throughput, list and transcript server time; e.g. ARGS="--conversations 20000 --events 400000"
+bench-console: setup
+	$(IN_ACTIONS) python -m console.benchmark $(ARGS)
