@@ -145,8 +145,25 @@ def due_in_words(sla_due: dt.datetime, now: dt.datetime) -> tuple[bool, str]:
     return (True, f"overdue by {amount}") if seconds < 0 else (False, f"{amount} left")
 
 
-def last_customer_messages(reader: TrackerReader, sender_ids: Sequence[str]) -> dict[str, str]:
-    """The latest thing each of these customers wrote (unmasked; mask before showing)."""
+@dataclass(frozen=True)
+class LastMessage:
+    """A customer's latest message (unmasked; mask before showing) and the channel it came on."""
+
+    text: str
+    channel: str | None
+
+
+def _readable(data: dict[str, Any]) -> str:
+    """What the customer said; a button's payload (`/human_handoff`) is shown as the button's intent."""
+    text = str(data.get("text") or "")
+    if text.startswith("/"):
+        intent = mapping(mapping(data.get("parse_data")).get("intent")).get("name")
+        return f"(pressed a button: {intent or text[1:]})"
+    return text
+
+
+def last_customer_messages(reader: TrackerReader, sender_ids: Sequence[str]) -> dict[str, LastMessage]:
+    """The latest message of each of these customers, with its channel."""
     events = reader.events_table()
     if events is None or not sender_ids:
         return {}
@@ -157,13 +174,14 @@ def last_customer_messages(reader: TrackerReader, sender_ids: Sequence[str]) -> 
     )
     with reader.engine.connect() as connection:
         rows = connection.execute(select(events.c.sender_id, events.c.data).where(events.c.id.in_(latest)))
-        found: dict[str, str] = {}
+        found: dict[str, LastMessage] = {}
         for sender_id, data in rows:
             try:
-                parsed = json.loads(data) if data else {}
+                parsed = mapping(json.loads(data) if data else {})
             except ValueError:
                 continue
-            found[str(sender_id)] = str(mapping(parsed).get("text") or "")
+            channel = parsed.get("input_channel")
+            found[str(sender_id)] = LastMessage(_readable(parsed), str(channel) if channel else None)
         return found
 
 
@@ -194,6 +212,7 @@ def _items(session: Session, reader: TrackerReader, tickets: Sequence[Ticket], n
         name, segment = customers.get(customer_id, ("", "")) if customer_id is not None else ("", "")
         label = f"customer #{customer_id} ({segment})" if customer_id is not None else "visitor (not identified)"
         overdue, words = due_in_words(ticket.sla_due, now)
+        last = messages.get(ticket.conversation_id or "", LastMessage("", None))
         items.append(
             QueueItem(
                 ticket_id=ticket.id,
@@ -203,9 +222,9 @@ def _items(session: Session, reader: TrackerReader, tickets: Sequence[Ticket], n
                 sla_due=ticket.sla_due,
                 overdue=overdue,
                 due_in_words=words,
-                channel=(summary.channel if summary and summary.channel else "unknown"),
+                channel=last.channel or (summary.channel if summary and summary.channel else None) or "unknown",
                 customer_label=label,
-                last_message=mask_text(messages.get(ticket.conversation_id or "", ""), [name] if name else []),
+                last_message=mask_text(last.text, [name] if name else []),
                 assignee=ticket.assignee,
             )
         )
@@ -335,8 +354,27 @@ def hand_back_and_close(
     The resolution is checked first; if Rasa cannot be reached nothing changes."""
     resolution = clean_message(resolution, MAX_RESOLUTION, "A resolution")
     back = {"event": "bot", "text": HAND_BACK_TEXT, "data": {"custom": {"type": HANDOFF, "state": "ended"}}}
-    rasa.append_events(ticket.conversation_id or "", [{"event": "resume"}, back])
+    # action_listen: the paused conversation's last action was action_handoff, and customer messages may
+    # have come since; without it the policies read the next message as a turn in the middle of a handoff
+    listen = {"event": "action", "name": "action_listen"}
+    rasa.append_events(ticket.conversation_id or "", [{"event": "resume"}, back, listen])
     resolve_ticket(session, ticket.id, resolution, now=_now(now))
+
+
+HANDOFF_STATES = {
+    "waiting": "the customer was told a person will join",
+    "agent": "the customer was told {agent} from support joined",
+    "ended": "handed back to the assistant",
+}
+
+
+def _handoff_payload(event: TrackerEvent) -> dict[str, Any] | None:
+    """The handoff state a bot event carried to the widget (actions wrap it in "data", the console does not)."""
+    if event.data.get("event") != "bot":
+        return None
+    custom = mapping(mapping(event.data.get("data")).get("custom"))
+    payload = mapping(custom.get("data")) or custom
+    return payload if payload.get("type") == HANDOFF else None
 
 
 def chat_lines(
@@ -347,6 +385,19 @@ def chat_lines(
     for event in events:
         if event.id <= after:
             continue
+        handoff = _handoff_payload(event)
+        if handoff is not None:  # said by the console or action_handoff: the text, then the state in words
+            agent = mapping(event.data.get("metadata")).get("handoff_agent")
+            at = dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
+            text = str(event.data.get("text") or "")
+            if text:
+                shown = mask_text(text, names) if masked else text
+                lines.append(ChatLine(event.id, Turn(kind="bot", at=at, text=shown), agent or "assistant"))
+            state = str(handoff.get("state") or "")
+            note = HANDOFF_STATES.get(state, "").format(agent=handoff.get("agent") or "a colleague")
+            if note:
+                lines.append(ChatLine(event.id, Turn(kind="system", at=at, text=note), ""))
+            continue
         turns = build_transcript([event], masked=masked, names=names)
         if not turns or turns[0].kind == "action":
             continue
@@ -354,6 +405,8 @@ def chat_lines(
         agent = mapping(event.data.get("metadata")).get("handoff_agent")
         if turn.kind == "customer":
             author = "customer"
+            if turn.text.startswith("/"):
+                turn.text = _readable(event.data)
         elif turn.kind == "bot":
             author = f"{agent} (support)" if agent else "assistant"
             if not turn.text:

@@ -13,10 +13,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from console.canned_replies import add_reply
 from console.handoff import (
@@ -31,11 +32,13 @@ from console.security import create_user
 from devstack.processes import free_port
 from store.models import Ticket, utcnow
 from store.tickets import open_ticket
+from tests.console import test_postgresql
 from tests.console.conftest import PASSWORD, XSS, Console, csrf_of, log_in
 from tests.console.fake_rasa import FakeRasa
 from tests.store.factories import add_order
 
 AGENT, OTHER_AGENT, ADMIN = "agent@example.com", "sam.lee@example.com", "admin@example.com"
+pg_console = test_postgresql.pg_console  # the console on PostgreSQL (shop and tracker databases), as a fixture here
 
 
 @pytest.fixture
@@ -79,6 +82,19 @@ def customer_writes(console: Console, sender_id: str, text: str, channel: str = 
         cursor = db.execute(
             "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
             "VALUES (?, 'user', ?, 'inform', NULL, ?)",
+            (sender_id, data["timestamp"], json.dumps(data)),
+        )
+        return int(cursor.lastrowid or 0)
+
+
+def rasa_stores_bot_event(console: Console, sender_id: str, event: dict[str, Any]) -> int:
+    """A bot event the console posted, as Rasa's SQL tracker store keeps it."""
+    data = {"timestamp": time.time(), "metadata": {}, **event}
+    data.setdefault("data", {})
+    with sqlite3.connect(console.tracker_path) as db:
+        cursor = db.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+            "VALUES (?, 'bot', ?, NULL, NULL, ?)",
             (sender_id, data["timestamp"], json.dumps(data)),
         )
         return int(cursor.lastrowid or 0)
@@ -162,7 +178,8 @@ def test_a_claim_sets_assignee_and_time_and_a_second_agent_gets_409(console: Con
     assert f'data-ticket="{ticket_id}"' not in queue.split('id="waiting"')[1].split('id="mine"')[0]
 
 
-def test_two_agents_claiming_at_once_never_both_hold_it(console: Console) -> None:
+def race_for_the_claim(console: Console) -> None:
+    """Two agents claim the same conversation at the same moment, each in its own transaction."""
     ticket_id = console.carol_ticket_id
     start = threading.Barrier(2)
     outcomes: dict[str, str] = {}
@@ -185,6 +202,19 @@ def test_two_agents_claiming_at_once_never_both_hold_it(console: Console) -> Non
     assert winner in (AGENT, OTHER_AGENT)
     loser = OTHER_AGENT if winner == AGENT else AGENT
     assert outcomes == {winner: "claimed", loser: f"{winner} has already claimed this conversation."}
+
+
+def test_two_agents_claiming_at_once_never_both_hold_it(console: Console) -> None:
+    race_for_the_claim(console)
+
+
+def test_claims_and_the_queue_on_postgresql(pg_console: Console) -> None:
+    race_for_the_claim(pg_console)
+    with pg_console.state.db.transaction() as session:
+        session.execute(update(Ticket).where(Ticket.id == pg_console.carol_ticket_id).values(assignee=None))
+    client, _ = logged_in(pg_console, AGENT)
+    row = client.get("/queue").text.split(f'data-ticket="{pg_console.carol_ticket_id}"')[1].split("</tr>")[0]
+    assert "I want to talk to a person" in row and "telegram" in row  # the tracker read on PostgreSQL
 
 
 def test_unknown_and_non_handoff_tickets_are_404(console: Console) -> None:
@@ -332,8 +362,8 @@ def test_hand_back_resumes_the_assistant_tells_the_customer_and_resolves_the_tic
 
     closed = client.post(f"/handoff/{ticket_id}/close", data={"csrf_token": csrf, "resolution": "Refund explained"})
     assert closed.status_code == 303 and closed.headers["location"] == "/queue"
-    resume, back = rasa.posted[0].body
-    assert resume == {"event": "resume"}
+    resume, back, listen = rasa.posted[0].body
+    assert resume == {"event": "resume"} and listen == {"event": "action", "name": "action_listen"}
     assert back["event"] == "bot" and "back with the shop assistant" in back["text"]
     assert back["data"] == {"custom": {"type": "handoff", "state": "ended"}}
     assert rasa.posted[0].query["output_channel"] == "latest"
@@ -393,10 +423,32 @@ def test_new_customer_messages_arrive_escaped_and_masked_in_the_lines(console: C
     assert "carol@example.com" not in fresh.text and "[email]" in fresh.text and "[order]" in fresh.text
     assert fresh.text.count('class="turn customer') == 1 and f'data-event="{event_id}"' in fresh.text
 
+    pressed = customer_writes(console, "carol-telegram", "/inform")  # a button's payload
+    button = client.get(f"/handoff/{console.carol_ticket_id}/lines?after={pressed - 1}").text
+    assert "(pressed a button: inform)" in button and "/inform" not in button
+
     forged = client.get(
         f"/handoff/{console.carol_ticket_id}/lines?after={last}", headers={"X-Reveal-Grant": "forged.grant"}
     )
     assert "carol@example.com" not in forged.text
+
+
+def test_the_chat_names_the_agent_and_shows_handoff_states_in_words(console: Console) -> None:
+    claimed(console, console.carol_ticket_id)
+    custom = {"type": "handoff", "state": "agent", "agent": "Sam"}
+    first = rasa_stores_bot_event(console, "carol-telegram", {"event": "bot", "text": None, "data": {"custom": custom}})
+    said = {"text": "Hi, Sam here", "metadata": {"handoff_agent": "Sam", "console_user_id": 2}}
+    rasa_stores_bot_event(console, "carol-telegram", {"event": "bot", **said})
+    ended = {"custom": {"type": "handoff", "state": "ended"}}
+    rasa_stores_bot_event(console, "carol-telegram", {"event": "bot", "text": "You're back", "data": ended})
+    client, _ = logged_in(console, AGENT)
+    lines = client.get(f"/handoff/{console.carol_ticket_id}/lines?after={first - 1}").text
+    texts = [" ".join(html.unescape(t).split()) for t in re.findall(r'<div class="meta">(.*?)</div>', lines)]
+    assert [t.split(" · ")[0] for t in texts] == ["system", "Sam (support)", "assistant", "system"]
+    assert "the customer was told Sam from support joined" in lines and "handed back to the assistant" in lines
+    assert "payload]" not in lines
+    page = client.get(f"/handoff/{console.carol_ticket_id}").text
+    assert "the assistant paused: a person takes over" in page and "Sam (support)" in page
 
 
 def test_a_reveal_is_audited_and_lets_the_live_lines_show_personal_data(console: Console) -> None:
