@@ -250,6 +250,10 @@ def generate_tracker(url: str, conversations: int, events: int, seed: int, batch
             connection.execute(insert(table), rows)
             bar.update(len(rows))
         connection.execute(text("CREATE INDEX ix_events_sender_id ON events (sender_id)"))
+    if engine.dialect.name == "postgresql":  # as autovacuum would soon after a load this size
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE events"))
+            connection.commit()
     engine.dispose()
 
 

@@ -183,11 +183,23 @@ def list_conversations(
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
+def distinct_values(session: Session, column: Any) -> list[str]:
+    """The distinct non-null values of an indexed column, in order, by jumping from one to the next in its index.
+
+    A plain DISTINCT reads every index entry (350,000 intents at 100,000 conversations, on every list
+    page); this recursive query makes one index seek per distinct value (a loose index scan), on
+    SQLite and PostgreSQL alike.
+    """
+    found = select(func.min(column).label("value")).cte("found", recursive=True)
+    following = select(func.min(column)).where(column > found.c.value).scalar_subquery()
+    found = found.union_all(select(following).where(found.c.value.is_not(None)))
+    return [str(v) for v in session.scalars(select(found.c.value).where(found.c.value.is_not(None)))]
+
+
 def channels_and_intents(session: Session) -> tuple[list[str], list[str]]:
     """The channels and intents seen, for the filter form's choices."""
-    channels = [c for c in session.scalars(select(ConversationSummary.channel).distinct()) if c]
-    intents = list(session.scalars(select(ConversationIntent.intent).distinct().order_by(ConversationIntent.intent)))
-    return sorted(channels), intents
+    channels = [c for c in distinct_values(session, ConversationSummary.channel) if c]
+    return sorted(channels), sorted(distinct_values(session, ConversationIntent.intent))
 
 
 def tags_of(session: Session, sender_ids: list[str]) -> dict[str, list[str]]:

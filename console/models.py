@@ -53,6 +53,7 @@ class ConversationSummary(Base):
     __table_args__ = (
         Index("ix_console_conversations_last_event", "last_event_at"),
         Index("ix_console_conversations_customer", "customer_id"),
+        Index("ix_console_conversations_channel_last_event", "channel", "last_event_at"),  # 0008: a channel's page
     )
 
     sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
