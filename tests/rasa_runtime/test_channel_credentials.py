@@ -62,9 +62,9 @@ def test_a_connector_in_the_credentials_without_its_settings_does_not_start(monk
     monkeypatch.setenv("SHOP_SETTINGS_FILE", "")
     for key in ALL:
         monkeypatch.delenv(key, raising=False)
-    for connector, prefix in ((ShopTwilioInput, "Twilio.*SHOP_TWILIO_"), (ShopTelegramInput, "Telegram.*SHOP_TELEGRAM_"),
-                              (ShopMessengerInput, "Messenger.*SHOP_MESSENGER_"), (ShopSlackInput, "Slack.*SHOP_SLACK_")):  # fmt: skip
-        with pytest.raises(ValueError, match=prefix):
+    connectors = [ShopTwilioInput, ShopTelegramInput, ShopMessengerInput, ShopSlackInput]
+    for connector, label in zip(connectors, ["Twilio", "Telegram", "Messenger", "Slack"], strict=True):
+        with pytest.raises(ValueError, match=f"{label} .*SHOP_{label.upper()}_"):
             connector.from_credentials(None)
 
 
