@@ -122,6 +122,7 @@ class SentimentAnalyzer(GraphComponent):
             "training_file": "bot/sentiment_data/train.yml",
             "extra_training_files": [],
             "model_weights": None,
+            "sentence_pooling": "cls",  # as the pipeline's featurizer pools (bot/minilm_features.py)
             "regularization": 1.0,
         }
 
@@ -170,6 +171,7 @@ class SentimentAnalyzer(GraphComponent):
             **CompiledLanguageModelFeaturizer.get_default_config(),
             "model_name": "bert",
             "model_weights": self._config["model_weights"],
+            "sentence_pooling": self._config.get("sentence_pooling", "cls"),
         }
         featurizer = CompiledLanguageModelFeaturizer(lm_config, self._execution_context)
         featurizer.process_training_data(TrainingData(messages))  # batches of 64; `process` goes one by one
