@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from console.routes import admin, auth, conversations, handoff, nlu
+from console.routes import admin, analytics, auth, conversations, handoff, nlu
 from console.sync import prune_missing, sync_once
 from console.web import ConsoleConfig, ConsoleError, ConsoleState, client_ip, render
 
@@ -69,6 +69,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(nlu.router)
     app.include_router(handoff.router)
+    app.include_router(analytics.router)
 
     @app.get("/healthz", name="healthz", response_class=PlainTextResponse)
     def healthz() -> str:

@@ -46,6 +46,7 @@ def endpoints(
         Endpoint("GET", "/", "/", ALL, 303),
         Endpoint("GET", "/conversations", "/conversations?channel=rest", ALL, 200),
         Endpoint("GET", "/conversations/{sender_id:path}", "/conversations/alice-web", ALL, 200),
+        Endpoint("GET", "/analytics", "/analytics?from=2026-11-01&to=2026-11-30&channel=rest", ALL, 200),
         Endpoint("POST", "/filters", "/filters", ALL, 303, {"name": "rest", "query": "channel=rest"}),
         Endpoint("POST", "/filters/{filter_id}/delete", "/filters/1/delete", ALL, 303),
         Endpoint("POST", "/reveal/{sender_id:path}", "/reveal/alice-web", ("admin", "agent"), 200, {"reason": "t"}),
