@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Float, String, and_, case, cast, desc, func, literal, or_, select
+from sqlalchemy import BigInteger, Float, and_, case, cast, desc, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -129,12 +129,15 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _in_channel(period: Period, column: Any) -> ColumnElement[bool] | None:
-    """Rows whose conversation (by its Rasa sender id) is in the period's channel."""
+    """Rows whose conversation (by its Rasa sender id) is in the period's channel.
+
+    A lookup by primary key per row (EXISTS), not IN: the rows are the period's few ratings or tickets,
+    while the channel may hold a large share of all conversations ever.
+    """
     if period.channel is None:
         return None
     c = ConversationSummary
-    in_channel: ColumnElement[bool] = column.in_(select(c.sender_id).where(c.channel == period.channel))
-    return in_channel
+    return exists().where(c.sender_id == column, c.channel == period.channel)
 
 
 def _conversation_scope(period: Period) -> list[ColumnElement[bool]]:
@@ -246,11 +249,13 @@ class IntentCount:
 def top_intents(session: Session, period: Period, limit: int = TOP_INTENTS) -> list[IntentCount]:
     """The intents seen in most of the period's conversations."""
     i, c = ConversationIntent, ConversationSummary
+    # the period's conversations first, then their intents by primary key: joined directly, SQLite would
+    # rather walk the whole intent index (to group without sorting) and look each conversation up
+    scoped = select(c.sender_id).where(*_conversation_scope(period)).cte("scoped").prefix_with("MATERIALIZED")
     count = func.count().label("conversations")
     rows = session.execute(
         select(i.intent, count)
-        .join(c, c.sender_id == i.sender_id)
-        .where(*_conversation_scope(period))
+        .join(scoped, scoped.c.sender_id == i.sender_id)
         .group_by(i.intent)
         .order_by(desc("conversations"), i.intent)
         .limit(limit)
@@ -313,51 +318,46 @@ class ImpressionFigures:
         return share(self.purchased, self.impressions)
 
 
-def _actor(table: Any) -> ColumnElement[str]:
-    """Who did it: the customer when known, else the chat session ('c:7' or 's:<sender id>')."""
-    return case(
-        (table.customer_id.is_not(None), literal("c:") + cast(table.customer_id, String)),
-        else_=literal("s:") + func.coalesce(table.session_id, ""),
-    )
-
-
 def recommendation_figures(session: Session, period: Period) -> dict[str, ImpressionFigures]:
-    """Click-through, cart rate and conversion of suggestions ("recommended") and search results ("shown")."""
+    """Click-through, cart rate and conversion of suggestions ("recommended") and search results ("shown").
+
+    One pass over the period's interactions (and ATTRIBUTION_DAYS after it) in time order per customer
+    (or chat) and product: a window counts each kind of follow-up from an impression's moment to
+    ATTRIBUTION_DAYS later (to the second), so no impression is joined to follow-ups one by one.
+    """
     n = Interaction
-    window = ATTRIBUTION_DAYS * 86_400.0
-    impressions = (
-        select(n.id, n.kind, n.product_id, _actor(n).label("actor"), _epoch_seconds(session, n.occurred_at).label("t"))
-        .where(n.kind.in_(IMPRESSION_KINDS), n.product_id.is_not(None))
-        .where(n.occurred_at >= period.start, n.occurred_at < period.end)
-        .cte("impressions")
-    )
-    follow_ups = (
-        select(n.kind, n.product_id, _actor(n).label("actor"), _epoch_seconds(session, n.occurred_at).label("t"))
-        .where(n.kind.in_(FOLLOW_UP_KINDS), n.product_id.is_not(None))
-        .where(n.occurred_at >= period.start, n.occurred_at < period.end + dt.timedelta(days=ATTRIBUTION_DAYS))
-        .cte("follow_ups")
-    )
-    i, f = impressions.c, follow_ups.c
-    per_impression = (
+    seconds = cast(func.round(_epoch_seconds(session, n.occurred_at)), BigInteger)
+    moments = (
         select(
-            i.id,
-            i.kind,
-            *(func.max(case((f.kind == kind, 1), else_=0)).label(kind) for kind in FOLLOW_UP_KINDS),
+            n.kind,
+            n.customer_id,
+            case((n.customer_id.is_(None), n.session_id)).label("chat"),  # the chat counts until the customer is known
+            n.product_id,
+            seconds.label("t"),
+            case((n.occurred_at < period.end, 1), else_=0).label("in_period"),
         )
-        .select_from(
-            impressions.outerjoin(
-                follow_ups,
-                and_(f.product_id == i.product_id, f.actor == i.actor, f.t >= i.t, f.t <= i.t + window),
-            )
-        )
-        .group_by(i.id, i.kind)
+        .where(n.kind.in_(IMPRESSION_KINDS + FOLLOW_UP_KINDS), n.product_id.is_not(None))
+        .where(n.occurred_at >= period.start, n.occurred_at < period.end + dt.timedelta(days=ATTRIBUTION_DAYS))
         .subquery()
     )
-    p = per_impression.c
-    rows = session.execute(
-        select(p.kind, func.count(), func.sum(p.clicked), func.sum(p.added_to_cart), func.sum(p.purchased)).group_by(
-            p.kind
+    m = moments.c
+
+    def within_window(kind: str) -> Any:
+        """How many `kind` follow-ups the same actor had with the same product from this moment to the window's end."""
+        return (
+            func.count(case((m.kind == kind, 1)))
+            .over(
+                partition_by=(m.customer_id, m.chat, m.product_id), order_by=m.t, range_=(0, ATTRIBUTION_DAYS * 86_400)
+            )
+            .label(kind)
         )
+
+    followed = select(m.kind, m.in_period, *(within_window(k) for k in FOLLOW_UP_KINDS)).subquery()
+    f = followed.c
+    rows = session.execute(
+        select(f.kind, func.count(), *(_count_if(f[k] > 0) for k in FOLLOW_UP_KINDS))
+        .where(f.kind.in_(IMPRESSION_KINDS), f.in_period == 1)
+        .group_by(f.kind)
     )
     found = {kind: ImpressionFigures(kind, int(a), int(b or 0), int(c or 0), int(d or 0)) for kind, a, b, c, d in rows}
     return {kind: found.get(kind, ImpressionFigures(kind)) for kind in IMPRESSION_KINDS}

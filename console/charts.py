@@ -92,7 +92,7 @@ def stacked_columns(title: str, categories: Sequence[str], series: Sequence[Seri
     """Columns per category (e.g. a day), each stacked from the series' values (e.g. channels)."""
     height, left, right, top_margin, bottom = 240.0, 50.0, WIDTH - 10.0, 12.0, 200.0
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
-    top = nice_ceiling(max(totals, default=0))
+    top = 4 * max(1.0, nice_ceiling(max(totals, default=0) / 4))  # four whole-number steps: these are counts
     plot = bottom - top_margin
     slot = (right - left) / max(1, len(categories))
     body = _value_axis(top, left, right, bottom, plot)

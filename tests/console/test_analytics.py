@@ -367,6 +367,7 @@ def test_chart_axes_and_gaps() -> None:
     assert trend.count("<circle") == 3
     columns = stacked_columns("per day", ["10-01", "10-02"], [Series("a", [2, 0]), Series("b", [1, 3])])
     assert columns.count("<rect") == 3 + 2  # three non-zero pieces and two legend keys
+    assert re.findall(r'text-anchor="end">([^<]+)<', columns) == ["0", "1", "2", "3", "4"]
     empty = bars("nothing", [], [])
     assert empty.startswith("<svg") and "<rect" not in empty
     long = bars("long", ["x" * 40], [1])

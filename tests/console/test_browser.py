@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from devstack.processes import free_port
 from settings import PROJECT_ROOT
+from store.models import CsatRating
 from tests.console.conftest import PASSWORD, ROLE_USERS, XSS, Console
 
 CHROMIUM = "/usr/bin/chromium"
@@ -161,4 +163,46 @@ def test_annotate_a_message_export_it_and_see_the_yaml_diff(
     assert "--- a/data/nlu/" in diff and "+    - my [boots](product) are a week late, useless!!!" in diff
     written = (console.state.config.training_data_dir / "nlu").glob("*.yml")
     assert any("    - my [boots](product) are a week late, useless!!!\n" in p.read_text() for p in written)
+    page.close()
+
+
+def test_analytics_draws_its_charts_under_the_pages_csp(
+    served_console: str, browser: Browser, console: Console
+) -> None:
+    with console.state.db.transaction() as session:
+        for chat, score in (("alice-web", 2), ("bob-rest", 5)):
+            session.add(
+                CsatRating(
+                    channel="web", session_id=chat, score=score, created_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+                )
+            )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    page.goto(f"{served_console}/login")
+    page.fill("input[name=email]", ROLE_USERS["annotator"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served_console}/conversations")
+    page.click("text=Analytics")
+    page.wait_for_url(f"{served_console}/analytics")
+    page.fill("input[name=from]", "2026-11-15")
+    page.fill("input[name=to]", "2026-11-30")
+    page.click("#apply-period")
+    page.wait_for_url("**/analytics?from=2026-11-15&to=2026-11-30*")
+    assert page.locator("#fig-conversations").inner_text() == "4"
+    charts = page.locator("svg.chart[role=img]")
+    assert charts.count() == 5  # per day, intents, sentiment mix and trend, CSAT
+    for index in range(charts.count()):
+        box = charts.nth(index).bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 40
+    assert page.locator("#per-day svg rect").count() >= 4  # a column piece per day with conversations, and the legend
+    assert page.locator("#csat-5").inner_text() == "1"
+    folder = Path(os.environ.get("SHOP_REPORTS_DIR") or PROJECT_ROOT / "reports") / "console"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "analytics.png"), full_page=True)
+    assert blocked == []
     page.close()
