@@ -153,7 +153,10 @@ def shop(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator
         with cleanup.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-        database = ShopDatabase(f"postgresql://postgres@{host}:{port}/{PG_DATABASE}")
+        # a session time zone far from UTC: the days must still be UTC days
+        database = ShopDatabase(
+            f"postgresql://postgres@{host}:{port}/{PG_DATABASE}?options=-ctimezone%3DPacific/Kiritimati"
+        )
     database.upgrade()
     with database.transaction() as session:
         seed(session)
