@@ -186,7 +186,20 @@ class SentimentAnalyzer(GraphComponent):
         pairs = [pair for path in files for pair in read_examples(path)]
         if not pairs:
             raise ValueError(f"SentimentAnalyzer has no labelled examples in {', '.join(map(str, files))}")
-        vectors = self.featurize([text for text, _ in pairs])
+        texts = [text for text, _ in pairs]
+        # one of the pipeline's featurized messages, featurized again our way: they must agree, or the
+        # classifier would learn on other features than it is served (e.g. another sentence_pooling)
+        probe = next((m for m in training_data.intent_examples if sentence_vector(m) is not None), None)
+        if probe is None:
+            vectors = self.featurize(texts)
+        else:
+            ours, *vectors = self.featurize([str(probe.get(TEXT)), *texts])
+            served = sentence_vector(probe)
+            if ours is None or served is None or not np.allclose(ours, served, atol=1e-3):
+                raise ValueError(
+                    "SentimentAnalyzer: its MiniLM features differ from the pipeline's; give it the same "
+                    "model_weights and sentence_pooling as bot.minilm_features.CompiledLanguageModelFeaturizer"
+                )
         kept = [(vector, label) for vector, (_, label) in zip(vectors, pairs, strict=True) if vector is not None]
         features = np.stack([vector for vector, _ in kept])
         labels = np.asarray([LABELS.index(label) for _, label in kept])

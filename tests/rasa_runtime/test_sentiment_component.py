@@ -1,10 +1,19 @@
-"""The sentiment component's parts that need no trained model: signals and labelled files."""
+"""The sentiment component: frustration signals, labelled files, and training on the pipeline's features."""
 
+import os
 from pathlib import Path
 
 import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.sentiment import frustration_signals, read_examples
+from bot.minilm_features import CompiledLanguageModelFeaturizer
+from bot.sentiment import SentimentAnalyzer, frustration_signals, read_examples
 
 
 @pytest.mark.parametrize(
@@ -42,3 +51,32 @@ def test_our_training_file_is_balanced_enough() -> None:
     pairs = read_examples(Path(__file__).resolve().parents[2] / "bot" / "sentiment_data" / "train.yml")
     counts = {label: sum(1 for _, lab in pairs if lab == label) for label in ("negative", "neutral", "positive")}
     assert min(counts.values()) >= 250 and len({text.lower() for text, _ in pairs}) == len(pairs)
+
+
+@pytest.mark.parametrize("pipeline_pooling", ["mean", "cls"])
+def test_training_needs_the_pipelines_features(tmp_path: Path, pipeline_pooling: str) -> None:
+    """Trained on features made otherwise than the pipeline's, the classifier would be served other ones."""
+    weights = os.environ["MINILM_MODEL_DIR"]
+    context = ExecutionContext(GraphSchema({}), "test")
+    featurizer = CompiledLanguageModelFeaturizer(
+        {**CompiledLanguageModelFeaturizer.get_default_config(), "model_weights": weights,
+         "sentence_pooling": pipeline_pooling}, context)  # fmt: skip
+    messages = [Message(data={TEXT: text, INTENT: "x"}) for text in ("where is my parcel", "thanks a lot")]
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process(messages)
+    featurizer.process_training_data(TrainingData(messages))
+    labelled = tmp_path / "train.yml"
+    labelled.write_text(
+        'version: "1"\nexamples:\n  - text: "love it"\n    label: positive\n  - text: "awful"\n    label: negative\n'
+        '  - text: "where is it"\n    label: neutral\n'
+    )
+    config = {**SentimentAnalyzer.get_default_config(), "training_file": str(labelled), "model_weights": weights,
+              "sentence_pooling": "mean"}  # fmt: skip
+    (tmp_path / "model").mkdir()
+    component = SentimentAnalyzer.create(config, LocalModelStorage(tmp_path / "model"), Resource("sentiment"), context)
+    if pipeline_pooling == "mean":
+        component.train(TrainingData(messages))
+        component.process(messages)
+        assert all(m.get("sentiment") for m in messages)
+    else:
+        with pytest.raises(ValueError, match="sentence_pooling"):
+            component.train(TrainingData(messages))
