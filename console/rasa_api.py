@@ -14,6 +14,9 @@ from urllib.parse import quote
 import httpx
 
 logger = logging.getLogger("console")
+# httpx logs every request's URL at INFO, and Rasa's API token travels in the URL (`?token=`): keep
+# its request lines out of the console's log
+logging.getLogger("httpx").setLevel(logging.WARNING)
 TIMEOUT_SECONDS = 15.0  # a loaded Rasa server holds the conversation's lock while an action runs
 
 

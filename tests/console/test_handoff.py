@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -266,6 +267,18 @@ def test_the_first_message_announces_the_agent_then_messages_go_to_the_customers
     client.post(f"/handoff/{ticket_id}/messages", data={"csrf_token": csrf, "text": "Let me check."})
     assert [e.get("text") for e in rasa.posted[1].body] == ["Let me check."]  # no second announcement
     assert ticket(console, ticket_id).first_response_at == first.first_response_at
+
+
+def test_rasas_token_stays_out_of_the_log(
+    console: Console, rasa: FakeRasa, other_agent: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ticket_id = alice_handoff(console)
+    claimed(console, ticket_id, other_agent)
+    client, csrf = logged_in(console, other_agent)
+    client.post(f"/handoff/{ticket_id}/messages", data={"csrf_token": csrf, "text": "Hello from support"})
+    assert rasa.posted and rasa.posted[0].query["token"] == rasa.token  # it was sent, in the URL
+    assert caplog.records and rasa.token not in caplog.text
 
 
 def test_on_a_social_channel_the_agent_is_announced_in_words(console: Console, rasa: FakeRasa) -> None:
