@@ -4,6 +4,10 @@ DIET always picks one of the intents it knows, often with high confidence, even 
 mashes ("hjkl" came out as greet with 1.00). A message is gibberish for us when more than
 `max_unknown_ratio` of its words are neither English words of the language model's vocabulary
 nor words of our own training data; it then gets the `nlu_fallback` intent.
+
+Numbers alone ("913482", "10115", "2") get it too: a code, a postal code or a quantity means what
+the question it answers asked for, and DIET would give it whatever intent it resembles (a one-time
+code came out as faq/store_info). Inside a form, the rules hand such answers to the form.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 FALLBACK_INTENT = "nlu_fallback"
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 WORDS_FILE = "training_words.json"
+NUMBERS_ONLY = re.compile(r"[\s#+.,:/-]*\d[\d\s#+.,:/-]*")  # digits and separators, no word
 
 
 def words_of(text: str) -> list[str]:
@@ -109,9 +114,10 @@ class UnknownWordsFallback(GraphComponent):
         return sum(word not in self._known for word in words) / len(words)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Override the predicted intent with `nlu_fallback` for gibberish."""
+        """Override the predicted intent with `nlu_fallback` for gibberish and for numbers alone."""
         for message in messages:
-            ratio = self.unknown_ratio(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            ratio = 1.0 if NUMBERS_ONLY.fullmatch(text) else self.unknown_ratio(text)
             if ratio <= self._max_unknown_ratio:
                 continue
             fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: ratio}

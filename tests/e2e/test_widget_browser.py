@@ -179,7 +179,11 @@ def test_a_conversation_with_buttons_cards_handoff_reload_keyboard_and_csat(
     page.get_by_role("button", name="Skip").click()
     expect(log).to_contain_text("Thanks for chatting with us.")
     expect(page.get_by_label("Your message")).to_be_visible()
-    assert session_of(page) != said_goodbye_in
+    page.wait_for_function(  # the new chat's session is stored once the widget server has issued it
+        "old => { const kept = JSON.parse(localStorage.getItem('shop-chat:history') || 'null');"
+        " return Boolean(kept && kept.sessionId && kept.sessionId !== old); }",
+        arg=said_goodbye_in,
+    )
 
 
 def check_a_second_browser_gets_nothing(stack: RunningStack, browser: Browser, session: str, screenshots: Path) -> None:

@@ -65,3 +65,17 @@ def test_fallback_leads_the_ranking_once(tmp_path: Path, vocabulary: Path) -> No
 def test_a_missing_vocabulary_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs `vocabulary`"):
         trained_component(tmp_path, tmp_path / "missing.txt", [])
+
+
+@pytest.mark.parametrize("text", ["913482", "10115", "2", " 12 34 ", "#1024", "+44 20 7946 0958", "3.5", "12/05"])
+def test_numbers_alone_become_the_fallback_their_question_gives_them_meaning(
+    tmp_path: Path, vocabulary: Path, text: str
+) -> None:
+    component = trained_component(tmp_path, vocabulary, [])
+    assert classify(component, text, predicted="faq") == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["SO-123456", "size 42", "2 running shoes", "🙂 1"])
+def test_numbers_with_words_or_other_signs_keep_their_intent(tmp_path: Path, vocabulary: Path, text: str) -> None:
+    component = trained_component(tmp_path, vocabulary, ["size", "so"])
+    assert classify(component, text, predicted="faq") == "faq"
