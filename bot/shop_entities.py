@@ -40,6 +40,8 @@ ORDER_ID = re.compile(
     r"\b(?:so[-\s]?(\d{6}))\b|#\s?(\d{6})\b|\border\s*(?:number|no\.?|nr\.?|id)?\s*(?:is|was|:)?\s*(\d{6})\b",
     re.IGNORECASE,
 )
+# entities only our patterns find (see `merge`)
+PATTERN_ONLY = frozenset({"order_id", "email"})
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 PHONE = re.compile(r"(?<![\w#-])\+?\d[\d\s().-]{5,18}\d(?![\w-])")
 
@@ -240,8 +242,10 @@ class ShopEntityExtractor(GraphComponent):
 def merge(others: list[dict[str, Any]], ours: list[Found]) -> list[dict[str, Any]]:
     """Merge the other extractors' entities with ours.
 
-    Another extractor's entity that overlaps one of ours of a different type goes ("navy hoodie" as
-    one product against our colour "navy" and product "hoodie"). Of the rest, a wider entity of the
+    Order ids and emails are ours alone: the patterns decide what they look like, and another
+    extractor's guess goes (DIET took a bare one-time code for an order id). Another extractor's
+    entity that overlaps one of ours of a different type goes ("navy hoodie" as one product against
+    our colour "navy" and product "hoodie"). Of the rest, a wider entity of the
     same type ("hiking socks" around our "socks") is more specific and stays instead of ours;
     otherwise ours win.
     """
@@ -249,7 +253,12 @@ def merge(others: list[dict[str, Any]], ours: list[Found]) -> list[dict[str, Any
     def span(e: dict[str, Any]) -> tuple[int, int]:
         return int(e.get("start", -1)), int(e.get("end", -1))
 
-    survivors = [e for e in others if not any(f.overlaps(*span(e)) and f.entity != e.get("entity") for f in ours)]
+    survivors = [
+        e
+        for e in others
+        if e.get("entity") not in PATTERN_ONLY
+        and not any(f.overlaps(*span(e)) and f.entity != e.get("entity") for f in ours)
+    ]
     kept_ours = [
         f
         for f in ours

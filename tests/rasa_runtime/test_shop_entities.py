@@ -105,3 +105,13 @@ def test_ours_replace_overlapping_entities_except_a_wider_one_of_the_same_type(t
     assert entities(component, "zip hoodies", [{**wider[0], "start": 0, "end": 11}]) == [("product", "zip hoodies")]
     size = [{"entity": "size", "start": 9, "end": 10, "value": "M", "extractor": "DIETClassifier"}]
     assert entities(component, "hoodie in M", size) == [("product", "hoodie"), ("size", "M")]
+
+
+def test_order_ids_and_emails_come_from_our_patterns_only(tmp_path: Path, catalog: Path) -> None:
+    component = trained(tmp_path, catalog)
+    code = [{"entity": "order_id", "start": 0, "end": 6, "value": "172846", "extractor": "DIETClassifier"}]
+    assert entities(component, "172846", code) == []  # a one-time code is not an order number
+    guessed = [{"entity": "email", "start": 7, "end": 15, "value": "ana at x", "extractor": "DIETClassifier"}]
+    assert entities(component, "mail: ana at x", guessed) == []
+    given = [{"entity": "order_id", "start": 6, "end": 15, "value": "SO-108145", "extractor": "DIETClassifier"}]
+    assert entities(component, "order SO-108145 pls", given) == [("order_id", "SO-108145")]
