@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from console.conversations import distinct_values
+from console.errors import Refusal
 from console.models import ConversationIntent, ConversationSummary
 from store.models import CsatRating, Interaction, Ticket
 
@@ -46,7 +47,7 @@ NO_CHANNEL = "(none)"
 UNASSIGNED = "(unassigned)"
 
 
-class InvalidPeriod(ValueError):
+class InvalidPeriod(Refusal):
     """A date range or channel the page cannot use; the message says what is wrong."""
 
 

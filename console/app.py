@@ -13,9 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from console.errors import Refusal
 from console.routes import admin, analytics, auth, conversations, handoff, nlu
 from console.sync import prune_missing, sync_once
-from console.web import ConsoleConfig, ConsoleError, ConsoleState, client_ip, render
+from console.web import ConsoleConfig, ConsoleState, client_ip, render
 
 logger = logging.getLogger("console")
 
@@ -83,8 +84,8 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    @app.exception_handler(ConsoleError)
-    async def console_error(request: Request, error: ConsoleError) -> Response:
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, error: Refusal) -> Response:
         if error.status == 401 and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)

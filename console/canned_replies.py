@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.errors import Refusal
 from console.models import CannedReply
 from store.models import utcnow
 
@@ -13,12 +14,14 @@ MAX_BODY = 2000  # what one chat message may hold (console/handoff.py MAX_MESSAG
 MAX_REPLIES = 100  # "a small set": a longer list is not something an agent scans during a chat
 
 
-class InvalidCannedReply(ValueError):
+class InvalidCannedReply(Refusal):
     """A canned reply that cannot be saved as given; the message says why."""
 
 
-class CannedReplyNotFound(LookupError):
+class CannedReplyNotFound(Refusal):
     """No canned reply with that id."""
+
+    status = 404
 
 
 def _clean(title: str, body: str) -> tuple[str, str]:

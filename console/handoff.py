@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from console.errors import Refusal
 from console.masking import mask_text
 from console.models import ConversationSummary
 from console.rasa_api import RasaApi
@@ -38,14 +39,8 @@ WEB_CHANNEL = "socketio"  # the widget draws the handoff state from a custom pay
 HAND_BACK_TEXT = "You're back with the shop assistant now. Is there anything else I can help you with?"
 
 
-class HandoffError(Exception):
+class HandoffError(Refusal):
     """Something about a handed-off conversation that cannot be done; `status` is the HTTP answer."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class HandoffNotFound(HandoffError):

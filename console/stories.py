@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from console.errors import Refusal
 from console.masking import PERSONAL_ENTITIES, mask_text
 from console.nlu import MARKUP, SAMPLE_VALUES
 from console.tracker import TrackerEvent, mapping
@@ -42,10 +43,8 @@ SKIPPED_ACTIONS = frozenset({"action_listen", "action_session_start", "action_un
 INTENT_PREFIX = "/"  # a message starting with it is a button payload, which Rasa reads as an intent, not text
 
 
-class StoryError(Exception):
+class StoryError(Refusal):
     """A story that cannot be saved; `status` is the HTTP status the console answers with."""
-
-    status = 400
 
 
 class NoCustomerMessages(StoryError):

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
+from console.errors import Refusal
 from console.rasa_api import RasaApi
 from console.security import CurrentUser, LoginRateLimit, SessionCookies, csrf_valid
 from console.tracker import TrackerReader
@@ -55,12 +56,11 @@ class ConsoleState:
         )
 
 
-class ConsoleError(Exception):
+class ConsoleError(Refusal):
     """An error page with a status: not logged in (401), wrong role (403), missing (404), bad input (400)."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+        super().__init__(message, status)
 
 
 def state_of(request: Request) -> ConsoleState:

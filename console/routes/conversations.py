@@ -27,7 +27,7 @@ from console.conversations import (
 from console.masking import mask_text
 from console.models import REVIEW_STATES, ROLES, ConversationSummary, NluAnnotation, SavedFilter
 from console.security import CurrentUser
-from console.stories import Correction, StoryError, build_story, influential_slots, write_story
+from console.stories import Correction, build_story, influential_slots, write_story
 from console.transcript import build_transcript
 from console.web import ConsoleError, DbSession, client_ip, post_by, render, require, state_of
 from settings import PROJECT_ROOT
@@ -262,22 +262,20 @@ def save_test_story(
         slots = influential_slots(config.domain_file)
     except (OSError, ValueError) as error:  # a broken domain must be fixed by hand, not crash the console
         raise ConsoleError(409, f"The domain cannot be read: {error}") from None
-    try:
-        story = build_story(
-            sender_id,
-            summary.started_at,
-            summary.channel,
-            events,
-            corrections,
-            slots,
-            _customer_names(session, summary),
-        )
-        # the audit entry is flushed first: if it cannot be written, no file is either
-        audit.record(session, user.email, "save_test_story", target=sender_id, detail=story.file_name,
-                     ip=client_ip(request))  # fmt: skip
-        session.flush()
-        path = write_story(config.test_stories_dir, story)
-    except StoryError as error:
-        raise ConsoleError(error.status, str(error)) from None
+    # a story that cannot be saved raises a StoryError: the app answers with its status
+    story = build_story(
+        sender_id,
+        summary.started_at,
+        summary.channel,
+        events,
+        corrections,
+        slots,
+        _customer_names(session, summary),
+    )
+    # the audit entry is flushed first: if it cannot be written, no file is either
+    audit.record(session, user.email, "save_test_story", target=sender_id, detail=story.file_name,
+                 ip=client_ip(request))  # fmt: skip
+    session.flush()
+    path = write_story(config.test_stories_dir, story)
     shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
     return render(request, "test_story.html", user=user, story=story, path=shown, back=_transcript_url(sender_id))

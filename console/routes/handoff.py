@@ -15,8 +15,6 @@ from console import audit
 from console.canned_replies import (
     MAX_BODY,
     MAX_TITLE,
-    CannedReplyNotFound,
-    InvalidCannedReply,
     add_reply,
     all_replies,
     delete_reply,
@@ -41,7 +39,7 @@ from console.handoff import (
 from console.models import ConversationSummary
 from console.rasa_api import RasaUnavailable
 from console.security import CurrentUser
-from console.web import ConsoleError, DbSession, client_ip, post_by, render, require, state_of
+from console.web import DbSession, client_ip, post_by, render, require, state_of
 from store.models import Customer, Ticket, utcnow
 
 router = APIRouter()
@@ -54,19 +52,6 @@ CHAT_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-def _raise(error: HandoffError | CannedReplyNotFound | InvalidCannedReply) -> ConsoleError:
-    if isinstance(error, HandoffError):
-        return ConsoleError(error.status, error.message)
-    return ConsoleError(404 if isinstance(error, CannedReplyNotFound) else 400, str(error))
-
-
-def _ticket(session: Session, ticket_id: int) -> Ticket:
-    try:
-        return handoff_ticket(session, ticket_id)
-    except HandoffError as error:
-        raise _raise(error) from None
 
 
 def _grants(request: Request) -> URLSafeTimedSerializer:
@@ -178,10 +163,7 @@ def claim_conversation(
     ticket_id: int, request: Request, session: DbSession, user: Annotated[CurrentUser, Depends(post_by(*STAFF))]
 ) -> Response:
     """Take a waiting conversation; someone else's gets a 409 naming who holds it."""
-    try:
-        claim(session, ticket_id, user.email)
-    except HandoffError as error:
-        raise _raise(error) from None
+    claim(session, ticket_id, user.email)
     return RedirectResponse(f"/handoff/{ticket_id}", status_code=303)
 
 
@@ -190,7 +172,7 @@ def handoff_chat(
     ticket_id: int, request: Request, session: DbSession, user: Annotated[CurrentUser, Depends(require(*STAFF))]
 ) -> Response:
     """The live chat: the transcript (updated by the page's script), the customer, canned replies, hand back."""
-    return _chat_page(request, session, user, _ticket(session, ticket_id))
+    return _chat_page(request, session, user, handoff_ticket(session, ticket_id))
 
 
 @router.get("/handoff/{ticket_id}/lines", name="handoff_lines")
@@ -202,7 +184,7 @@ def handoff_lines(
     after: int = 0,
 ) -> Response:
     """The chat's lines after an event id, as an HTML fragment (escaped by the template) for the page's script."""
-    ticket = _ticket(session, ticket_id)
+    ticket = handoff_ticket(session, ticket_id)
     events = state_of(request).tracker.conversation(ticket.conversation_id or "")
     revealed = _granted(request, user, ticket.id)
     lines = chat_lines(events, masked=not revealed, names=_names(session, _customer_id(session, ticket)), after=after)
@@ -222,7 +204,7 @@ def handoff_send(
     text: Annotated[str, Form(max_length=FORM_LIMIT)] = "",
 ) -> Response:
     """Send the agent's message to the customer's channel through Rasa; on any failure the draft stays in the form."""
-    ticket = _ticket(session, ticket_id)
+    ticket = handoff_ticket(session, ticket_id)
     try:
         check_may_act(ticket, user.email, user.role)
         events = state_of(request).tracker.conversation(ticket.conversation_id or "")
@@ -251,7 +233,7 @@ def handoff_reveal(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """The chat and the customer's data unmasked; recorded in the audit log like every reveal."""
-    ticket = _ticket(session, ticket_id)
+    ticket = handoff_ticket(session, ticket_id)
     audit.record(
         session,
         user.email,
@@ -272,7 +254,7 @@ def handoff_close(
     resolution: Annotated[str, Form(max_length=FORM_LIMIT)] = "",
 ) -> Response:
     """Hand the conversation back to the assistant (the customer is told) and resolve the ticket."""
-    ticket = _ticket(session, ticket_id)
+    ticket = handoff_ticket(session, ticket_id)
     try:
         check_may_act(ticket, user.email, user.role)
         hand_back_and_close(session, state_of(request).rasa, ticket, resolution)
@@ -311,10 +293,7 @@ def canned_add(
     body: Annotated[str, Form(max_length=FORM_LIMIT)] = "",
 ) -> Response:
     """Add a canned reply."""
-    try:
-        add_reply(session, title, body, user.email)
-    except InvalidCannedReply as error:
-        raise _raise(error) from None
+    add_reply(session, title, body, user.email)
     return RedirectResponse("/canned-replies", status_code=303)
 
 
@@ -327,10 +306,7 @@ def canned_update(
     body: Annotated[str, Form(max_length=FORM_LIMIT)] = "",
 ) -> Response:
     """Change a canned reply."""
-    try:
-        update_reply(session, reply_id, title, body, user.email)
-    except (InvalidCannedReply, CannedReplyNotFound) as error:
-        raise _raise(error) from None
+    update_reply(session, reply_id, title, body, user.email)
     return RedirectResponse("/canned-replies", status_code=303)
 
 
@@ -339,8 +315,5 @@ def canned_delete(
     reply_id: int, session: DbSession, user: Annotated[CurrentUser, Depends(post_by("admin"))]
 ) -> Response:
     """Delete a canned reply."""
-    try:
-        delete_reply(session, reply_id)
-    except CannedReplyNotFound as error:
-        raise _raise(error) from None
+    delete_reply(session, reply_id)
     return RedirectResponse("/canned-replies", status_code=303)

@@ -12,24 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from devstack.processes import free_port
 from settings import PROJECT_ROOT
 from store.models import CsatRating
+from tests.browser import headless_chromium, screenshot_folder
 from tests.console.conftest import PASSWORD, ROLE_USERS, XSS, Console
 
-CHROMIUM = "/usr/bin/chromium"
 PAGE_TIMEOUT_MS = 90_000  # how long a step may wait for a page on a loaded 2-core machine (not a speed check)
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -92,12 +83,8 @@ def served_console(console: Console, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def test_log_in_filter_open_a_transcript_and_script_stays_text(served_console: str, browser: Browser) -> None:
@@ -201,8 +188,6 @@ def test_analytics_draws_its_charts_under_the_pages_csp(
         assert box is not None and box["width"] > 300 and box["height"] > 40
     assert page.locator("#per-day svg rect").count() >= 4  # a column piece per day with conversations, and the legend
     assert page.locator("#csat-5").inner_text() == "1"
-    folder = Path(os.environ.get("SHOP_REPORTS_DIR") or PROJECT_ROOT / "reports") / "console"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / "analytics.png"), full_page=True)
+    page.screenshot(path=str(screenshot_folder("console") / "analytics.png"), full_page=True)
     assert blocked == []
     page.close()

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from devstack.browser import CHROMIUM
 from settings import PROJECT_ROOT
+from tests.browser import headless_chromium, screenshot_folder
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_console import console_url
-from tests.e2e.test_widget_browser import CHROMIUM_FLAGS, REPLY_TIMEOUT_MS, open_chat, say, session_of
+from tests.e2e.test_widget_browser import REPLY_TIMEOUT_MS, open_chat, say, session_of
 
 PASSWORD = "e2e handoff agent password"
 # expect() waits this long for a reply or a poll round trip on a loaded 2-core machine (not a speed check)
@@ -32,17 +32,13 @@ LIVE = REPLY_TIMEOUT_MS
 
 @pytest.fixture(scope="module")
 def screenshots() -> Path:
-    folder = Path(os.environ.get("SHOP_REPORTS_DIR") or PROJECT_ROOT / "reports") / "console"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder("console")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def new_context(browser: Browser) -> BrowserContext:

@@ -7,7 +7,6 @@ Screenshots go to $SHOP_REPORTS_DIR/widget (reports/widget by default)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import urllib.request
@@ -16,37 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from devstack.browser import CHROMIUM
-from settings import PROJECT_ROOT
+from tests.browser import headless_chromium, screenshot_folder
 from tests.e2e.conftest import RunningStack
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPLY_TIMEOUT_MS = 90_000  # a reply goes through NLU, policies and the action server on 2 busy cores
 
 
 @pytest.fixture(scope="module")
 def screenshots() -> Path:
-    folder = Path(os.environ.get("SHOP_REPORTS_DIR") or PROJECT_ROOT / "reports") / "widget"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder("widget")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
