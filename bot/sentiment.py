@@ -1,9 +1,12 @@
 """Sentiment on every message: negative / neutral / positive with a score, and frustration signals.
 
-The classifier is a multinomial logistic regression on the MiniLM features the pipeline already
-computes (the sentence vector and the mean of the token vectors). It is trained at `rasa train`
-time from our labelled examples (`training_file`, plus optional corpora given by path in
-`extra_training_files`) and persisted inside the Rasa model as plain arrays.
+Two classifiers, chosen by `encoder`:
+- "pipeline": a multinomial logistic regression on the MiniLM features the pipeline already
+  computes (the sentence vector and the mean of the token vectors); no extra work per message;
+- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/sentiment_encoder.py), its
+  own forward pass per message; better on sentiment the frozen features blur (README "Benchmarks").
+Either is trained at `rasa train` time from our labelled examples (`training_file`, plus optional
+corpora given by path in `extra_training_files`) and persisted inside the Rasa model as arrays.
 
 Frustration signals come from the text itself: shouting, repeated punctuation, profanity,
 "third time I ask", threats to leave. The result is added to the parse output as `sentiment`
@@ -31,12 +34,16 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.minilm_features import CompiledLanguageModelFeaturizer
+from bot.sentiment_encoder import SentimentEncoder
 
 logger = logging.getLogger(__name__)
 
 LABELS = ("negative", "neutral", "positive")
 SENTIMENT = "sentiment"
 WEIGHTS_FILE = "sentiment.npz"
+ENCODER_FILE = "sentiment_encoder.npz"
+ENCODERS = ("pipeline", "fine_tuned")
+NEUTRAL = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
 
 PROFANITY = re.compile(
     r"\b(damn|dammit|crap|crappy|wtf|ffs|bloody|hell|shit\w*|bs|fuck\w*|f\*+k\w*|piss(ed)?|bollocks|arse|ass|"
@@ -117,13 +124,20 @@ class SentimentAnalyzer(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Where the labelled examples are, the features model (as the pipeline's), regularisation."""
+        """Where the labelled examples are, the features model (as the pipeline's), which classifier."""
         return {
             "training_file": "bot/sentiment_data/train.yml",
             "extra_training_files": [],
             "model_weights": None,
             "sentence_pooling": "cls",  # as the pipeline's featurizer pools (bot/minilm_features.py)
-            "regularization": 1.0,
+            "encoder": "pipeline",
+            "regularization": 1.0,  # "pipeline": the logistic regression's C
+            # "fine_tuned": how many of MiniLM's top layers learn, for how long
+            "trainable_layers": 2,
+            "epochs": 2,
+            "learning_rate": 5e-5,
+            "batch_size": 32,
+            "max_length": 64,
         }
 
     @classmethod
@@ -143,12 +157,18 @@ class SentimentAnalyzer(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         weights: dict[str, np.ndarray] | None = None,
+        encoder: SentimentEncoder | None = None,
     ) -> None:
+        if config.get("encoder", "pipeline") not in ENCODERS:
+            raise ValueError(
+                f"SentimentAnalyzer encoder must be one of {', '.join(ENCODERS)}, not {config['encoder']!r}"
+            )
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self._execution_context = execution_context
         self._weights = weights
+        self._encoder = encoder
 
     @classmethod
     def create(
@@ -178,14 +198,39 @@ class SentimentAnalyzer(GraphComponent):
         vectors: list[np.ndarray | None] = [sentence_vector(m) for m in messages]
         return vectors
 
+    def _new_encoder(self) -> SentimentEncoder:
+        return SentimentEncoder(
+            str(self._config["model_weights"]), int(self._config["trainable_layers"]), int(self._config["max_length"])
+        )
+
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the classifier on the labelled examples."""
-        from sklearn.linear_model import LogisticRegression
-
         files = [Path(self._config["training_file"]), *map(Path, self._config.get("extra_training_files") or [])]
         pairs = [pair for path in files for pair in read_examples(path)]
         if not pairs:
             raise ValueError(f"SentimentAnalyzer has no labelled examples in {', '.join(map(str, files))}")
+        if self._config.get("encoder") == "fine_tuned":
+            return self._fine_tune(pairs)
+        return self._fit_on_pipeline_features(pairs, training_data)
+
+    def _fine_tune(self, pairs: list[tuple[str, str]]) -> Resource:
+        encoder = self._new_encoder()
+        encoder.fit(
+            [text for text, _ in pairs],
+            [LABELS.index(label) for _, label in pairs],
+            epochs=int(self._config["epochs"]),
+            learning_rate=float(self._config["learning_rate"]),
+            batch_size=int(self._config["batch_size"]),
+        )
+        logger.info("sentiment encoder fine-tuned on %d labelled examples", len(pairs))
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(directory / ENCODER_FILE, **encoder.state())
+        self._encoder = encoder
+        return self._resource
+
+    def _fit_on_pipeline_features(self, pairs: list[tuple[str, str]], training_data: TrainingData) -> Resource:
+        from sklearn.linear_model import LogisticRegression
+
         texts = [text for text, _ in pairs]
         # one of the pipeline's featurized messages, featurized again our way: they must agree, or the
         # classifier would learn on other features than it is served (e.g. another sentence_pooling)
@@ -222,19 +267,33 @@ class SentimentAnalyzer(GraphComponent):
         **kwargs: Any,
     ) -> SentimentAnalyzer:
         """The trained component."""
+        component = cls(config, model_storage, resource, execution_context)
         try:
             with model_storage.read_from(resource) as directory:
-                stored = np.load(directory / WEIGHTS_FILE)
-                weights = {name: np.asarray(stored[name]) for name in ("coef", "intercept", "classes")}
-        except (ValueError, OSError) as error:
+                if config.get("encoder") == "fine_tuned":
+                    with np.load(directory / ENCODER_FILE) as stored:
+                        state = {name: np.asarray(stored[name]) for name in stored.files}
+                    component._encoder = component._new_encoder()
+                    component._encoder.restore(state)
+                else:
+                    with np.load(directory / WEIGHTS_FILE) as stored:
+                        component._weights = {
+                            name: np.asarray(stored[name]) for name in ("coef", "intercept", "classes")
+                        }
+        except (ValueError, OSError, KeyError) as error:
             logger.error("sentiment classifier unreadable (%s): every message will be neutral", error)
-            weights = None
-        return cls(config, model_storage, resource, execution_context, weights)
+            component._weights = component._encoder = None
+        return component
 
     def predict(self, texts: list[str]) -> list[dict[str, float]]:
         """Label probabilities for texts (featurized here; used by the benchmark)."""
-        neutral = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
-        return [neutral if vector is None else self.scores(vector) for vector in self.featurize(texts)]
+        if self._encoder is not None:
+            return [self._named(row) for row in self._encoder.predict(texts)]
+        return [NEUTRAL if vector is None else self.scores(vector) for vector in self.featurize(texts)]
+
+    @staticmethod
+    def _named(probabilities: np.ndarray) -> dict[str, float]:
+        return {label: float(p) for label, p in zip(LABELS, probabilities, strict=True)}
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Probability of each label for one feature vector."""
@@ -244,12 +303,22 @@ class SentimentAnalyzer(GraphComponent):
         probabilities = np.exp(logits) / np.exp(logits).sum()
         return {LABELS[int(c)]: float(p) for c, p in zip(self._weights["classes"], probabilities, strict=False)}
 
+    def _scores_of(self, messages: list[Message]) -> list[dict[str, float]]:
+        """Each message's label probabilities (neutral for an empty one or an untrained component)."""
+        texts = [str(message.get(TEXT) or "") for message in messages]
+        if self._encoder is not None:
+            spoken = [i for i, text in enumerate(texts) if text.strip()]
+            rows = self._encoder.predict([texts[i] for i in spoken]) if spoken else np.zeros((0, len(LABELS)))
+            found = dict(zip(spoken, rows, strict=True))
+            return [self._named(found[i]) if i in found else NEUTRAL for i in range(len(texts))]
+        vectors = [sentence_vector(m) if self._weights is not None and t.strip() else None
+                   for m, t in zip(messages, texts, strict=True)]  # fmt: skip
+        return [NEUTRAL if vector is None else self.scores(vector) for vector in vectors]
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Annotate each message with its sentiment and frustration signals."""
-        for message in messages:
+        for message, scores in zip(messages, self._scores_of(messages), strict=True):
             text = message.get(TEXT) or ""
-            vector = sentence_vector(message) if self._weights is not None and text.strip() else None
-            scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0} if vector is None else self.scores(vector)
             label = max(scores, key=lambda name: scores[name])
             result = {
                 "label": label,

@@ -3,7 +3,9 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -80,3 +82,67 @@ def test_training_needs_the_pipelines_features(tmp_path: Path, pipeline_pooling:
     else:
         with pytest.raises(ValueError, match="sentence_pooling"):
             component.train(TrainingData(messages))
+
+
+def _labelled(tmp_path: Path) -> Path:
+    labelled = tmp_path / "train.yml"
+    examples = [("love it, thank you", "positive"), ("perfect fit, great boots", "positive"),
+                ("this is awful", "negative"), ("broken again, terrible", "negative"),
+                ("where is my parcel", "neutral"), ("do you sell teapots", "neutral")]  # fmt: skip
+    labelled.write_text(yaml.safe_dump({"examples": [{"text": t, "label": lab} for t, lab in examples]}))
+    return labelled
+
+
+def test_fine_tuned_encoder_is_persisted_and_served(tmp_path: Path) -> None:
+    """Trained, stored in the model, loaded again: the loaded component gives the trained one's scores."""
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**SentimentAnalyzer.get_default_config(), "training_file": str(_labelled(tmp_path)),
+              "model_weights": os.environ["MINILM_MODEL_DIR"], "encoder": "fine_tuned", "trainable_layers": 1,
+              "epochs": 3, "learning_rate": 1e-4, "batch_size": 4}  # fmt: skip
+    (tmp_path / "model").mkdir()
+    storage = LocalModelStorage(tmp_path / "model")
+    resource = Resource("sentiment")
+    trained = SentimentAnalyzer.create(config, storage, resource, context)
+    trained.train(TrainingData())
+    texts = ["the zip broke on day one", "thanks, all good", "", "   "]
+    expected = trained.predict(texts[:2])
+    loaded = SentimentAnalyzer.load(config, storage, resource, context)
+    messages = [Message(data={TEXT: text}) for text in texts]
+    loaded.process(messages)
+    for message, scores in zip(messages[:2], expected, strict=True):
+        assert message.get("sentiment")["scores"] == pytest.approx(scores, abs=1e-3)
+    # nothing said: neutral, no forward pass needed
+    assert [m.get("sentiment")["label"] for m in messages[2:]] == ["neutral", "neutral"]
+    # only the trained top layer and the head are stored, not the whole model
+    with storage.read_from(resource) as directory:
+        stored = np.load(directory / "sentiment_encoder.npz")
+        assert 1_000_000 < sum(stored[name].size for name in stored.files) < 2_500_000
+
+
+def test_fine_tuned_encoder_refuses_bad_settings(tmp_path: Path) -> None:
+    context = ExecutionContext(GraphSchema({}), "test")
+    (tmp_path / "model").mkdir()
+    storage = LocalModelStorage(tmp_path / "model")
+    base = {**SentimentAnalyzer.get_default_config(), "training_file": str(_labelled(tmp_path)),
+            "model_weights": os.environ["MINILM_MODEL_DIR"]}  # fmt: skip
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        SentimentAnalyzer.create({**base, "encoder": "bigger"}, storage, Resource("s"), context)
+    component = SentimentAnalyzer.create({**base, "encoder": "fine_tuned", "trainable_layers": 7}, storage,
+                                         Resource("s"), context)  # fmt: skip
+    with pytest.raises(ValueError, match="trainable_layers must be between 1 and 6"):
+        component.train(TrainingData())
+
+
+def test_unreadable_stored_encoder_gives_neutral_not_a_crash(tmp_path: Path) -> None:
+    context = ExecutionContext(GraphSchema({}), "test")
+    (tmp_path / "model").mkdir()
+    storage = LocalModelStorage(tmp_path / "model")
+    resource = Resource("sentiment")
+    with storage.write_to(resource) as directory:
+        (directory / "sentiment_encoder.npz").write_bytes(b"not an archive")
+    config = {**SentimentAnalyzer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"],
+              "encoder": "fine_tuned"}  # fmt: skip
+    component = SentimentAnalyzer.load(config, storage, resource, context)
+    message = Message(data={TEXT: "this is terrible"})
+    component.process([message])
+    assert message.get("sentiment")["label"] == "neutral"
