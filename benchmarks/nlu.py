@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -331,8 +332,9 @@ def goemotions(split: str, limit: int | None = None) -> list[tuple[str, str]]:
     return pairs
 
 
+@functools.cache
 def shipped_sentiment_config() -> dict[str, Any]:
-    """The SentimentAnalyzer's settings in config.yml (with the launcher's variables filled in)."""
+    """The SentimentAnalyzer's settings in config.yml (with the launcher's variables filled in; read once)."""
     config = yaml.safe_load(nlu_config(PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
     entry = next(c for c in config["pipeline"] if c["name"] == "bot.sentiment.SentimentAnalyzer")
     return {key: value for key, value in entry.items() if key != "name"}

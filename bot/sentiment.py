@@ -3,7 +3,7 @@
 Two classifiers, chosen by `encoder`:
 - "pipeline": a multinomial logistic regression on the MiniLM features the pipeline already
   computes (the sentence vector and the mean of the token vectors); no extra work per message;
-- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/sentiment_encoder.py), its
+- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/minilm_tuning.py), its
   own forward pass per message; better on sentiment the frozen features blur (README "Benchmarks").
 Either is trained at `rasa train` time from our labelled examples (`training_file`, plus optional
 corpora given by path in `extra_training_files`) and persisted inside the Rasa model as arrays.
@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.minilm_features import CompiledLanguageModelFeaturizer
-from bot.sentiment_encoder import SentimentEncoder
+from bot.minilm_tuning import TunedMiniLM, load_minilm
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +156,6 @@ class SentimentAnalyzer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-        weights: dict[str, np.ndarray] | None = None,
-        encoder: SentimentEncoder | None = None,
     ) -> None:
         if config.get("encoder", "pipeline") not in ENCODERS:
             raise ValueError(
@@ -167,8 +165,9 @@ class SentimentAnalyzer(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._execution_context = execution_context
-        self._weights = weights
-        self._encoder = encoder
+        # what training (or loading) produced: the head on the pipeline's features, or the fine-tuned encoder
+        self._weights: dict[str, np.ndarray] | None = None
+        self._encoder: TunedMiniLM | None = None
 
     @classmethod
     def create(
@@ -198,9 +197,13 @@ class SentimentAnalyzer(GraphComponent):
         vectors: list[np.ndarray | None] = [sentence_vector(m) for m in messages]
         return vectors
 
-    def _new_encoder(self) -> SentimentEncoder:
-        return SentimentEncoder(
-            str(self._config["model_weights"]), int(self._config["trainable_layers"]), int(self._config["max_length"])
+    def _new_encoder(self) -> TunedMiniLM:
+        return TunedMiniLM(
+            *load_minilm(str(self._config["model_weights"])),
+            trainable_layers=int(self._config["trainable_layers"]),
+            classes=len(LABELS),
+            max_length=int(self._config["max_length"]),
+            purpose="sentiment fine-tuning",
         )
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -243,7 +246,8 @@ class SentimentAnalyzer(GraphComponent):
             if ours is None or served is None or not np.allclose(ours, served, atol=1e-3):
                 raise ValueError(
                     "SentimentAnalyzer: its MiniLM features differ from the pipeline's; give it the same "
-                    "model_weights and sentence_pooling as bot.minilm_features.CompiledLanguageModelFeaturizer"
+                    "model_weights and sentence_pooling as bot.minilm_features.CompiledLanguageModelFeaturizer "
+                    "(an IntentTunedFeaturizer's tuned features cannot be made here: use encoder fine_tuned)"
                 )
         kept = [(vector, label) for vector, (_, label) in zip(vectors, pairs, strict=True) if vector is not None]
         features = np.stack([vector for vector, _ in kept])

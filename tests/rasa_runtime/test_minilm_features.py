@@ -1,16 +1,26 @@
-"""The compiled featurizer gives Rasa's own LanguageModelFeaturizer features, for any batch shape."""
+"""The compiled featurizer gives Rasa's own LanguageModelFeaturizer features, for any batch shape; the
+intent-tuned one trains, persists and restores its tuned layers."""
 
 import os
+from pathlib import Path
 
 import numpy as np
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.minilm_features import CompiledLanguageModelFeaturizer
+from bot.minilm_features import (
+    TUNED_LAYERS_FILE,
+    CompiledLanguageModelFeaturizer,
+    IntentTunedFeaturizer,
+    TunedModelUnreadable,
+)
 
 TEXTS = [
     "where is my order SO-123456?",
@@ -80,3 +90,64 @@ def test_an_unknown_pooling_is_refused_when_the_featurizer_loads() -> None:
         assert "sentence_pooling" in str(error) and "'max'" in str(error)
     else:
         raise AssertionError("an unknown pooling was accepted")
+
+
+def _intent_data() -> TrainingData:
+    said = {
+        "order_status": ["where is my order", "has my parcel shipped", "order status please", "when does it arrive"],
+        "return_item": ["I want to send this back", "return these shoes", "start a return", "take back my coat"],
+        "greet": ["hello", "hi there", "good morning", "hey"],
+    }
+    messages = [Message(data={TEXT: text, "intent": intent}) for intent, texts in said.items() for text in texts]
+    messages.append(Message(data={TEXT: "   ", "intent": "greet"}))  # nothing to learn from: left out, no error
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(TrainingData(messages))
+    return TrainingData(messages)
+
+
+def _tuned_config() -> dict[str, object]:
+    return {**IntentTunedFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"],
+            "sentence_pooling": "mean", "tuned_layers": 1, "epochs": 2, "batch_size": 4}  # fmt: skip
+
+
+def test_tuned_layers_are_persisted_and_change_the_features(tmp_path: Path) -> None:
+    """Trained on intents, stored in the model, loaded over the installed weights: the loaded featurizer
+    gives the trained one's features, which differ from the untuned ones in the tuned layers only."""
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("featurizer")
+    trained = IntentTunedFeaturizer.create(_tuned_config(), storage, resource, context)
+    trained.train(_intent_data())
+    loaded = IntentTunedFeaturizer.load(_tuned_config(), storage, resource, context)
+    untuned = CompiledLanguageModelFeaturizer(_tuned_config(), context)
+    for (t_sequence, t_sentence), (l_sequence, l_sentence), (u_sequence, _) in zip(
+        features(trained, batch=True), features(loaded, batch=False), features(untuned, batch=True), strict=True
+    ):
+        np.testing.assert_allclose(l_sequence, t_sequence, atol=1e-4)
+        np.testing.assert_allclose(l_sentence, t_sentence, atol=1e-4)
+        assert np.abs(l_sequence - u_sequence).max() > 1e-3
+    # only the one tuned layer is stored (about 1.8 M numbers), not the model nor the head
+    with storage.read_from(resource) as directory, np.load(directory / TUNED_LAYERS_FILE) as stored:
+        assert 1_500_000 < sum(stored[name].size for name in stored.files) < 2_000_000
+
+
+def test_tuning_refuses_bad_settings_and_too_little_data(tmp_path: Path) -> None:
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+    too_deep = IntentTunedFeaturizer.create({**_tuned_config(), "tuned_layers": 7}, storage, Resource("a"), context)
+    with pytest.raises(ValueError, match="trainable_layers must be between 1 and 6"):
+        too_deep.train(_intent_data())
+    one_intent = TrainingData([m for m in _intent_data().training_examples if m.get("intent") == "greet"])
+    component = IntentTunedFeaturizer.create(_tuned_config(), storage, Resource("b"), context)
+    with pytest.raises(ValueError, match="at least two intents"):
+        component.train(one_intent)
+
+
+def test_a_model_without_its_tuned_layers_is_refused_at_load(tmp_path: Path) -> None:
+    """DIET learnt on the tuned features: serving the untuned ones would answer with guesses."""
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("featurizer")
+    with storage.write_to(resource) as directory:
+        (directory / TUNED_LAYERS_FILE).write_bytes(b"not an archive")
+    with pytest.raises(TunedModelUnreadable, match="train the model again"):
+        IntentTunedFeaturizer.load(_tuned_config(), storage, resource, context)
