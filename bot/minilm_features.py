@@ -32,7 +32,7 @@ from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFea
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.minilm_tuning import TunedMiniLM, fast_tokenizer
+from bot.minilm_tuning import TunedMiniLM, fast_tokenizer, read_state
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +148,11 @@ class IntentTunedFeaturizer(CompiledLanguageModelFeaturizer):
             raise ValueError(
                 f"IntentTunedFeaturizer needs examples of at least two intents to fine-tune on, found {len(intents)}"
             )
+        number = {intent: i for i, intent in enumerate(intents)}
         tuner = self._tuner(len(intents))
         tuner.fit(
             [m.get(TEXT) for m in examples],
-            [intents.index(m.get_full_intent()) for m in examples],
+            [number[m.get_full_intent()] for m in examples],
             epochs=int(self._config["epochs"]),
             learning_rate=float(self._config["learning_rate"]),
             batch_size=int(self._config["batch_size"]),
@@ -173,8 +174,8 @@ class IntentTunedFeaturizer(CompiledLanguageModelFeaturizer):
         """The installed weights with the trained layers put back; refuses a model without them."""
         component = cls(config, execution_context, model_storage, resource)
         try:
-            with model_storage.read_from(resource) as directory, np.load(directory / TUNED_LAYERS_FILE) as stored:
-                state = {name: np.asarray(stored[name]) for name in stored.files}
+            with model_storage.read_from(resource) as directory:
+                state = read_state(directory / TUNED_LAYERS_FILE)
             component._tuner(classes=2).restore(state)
         except (ValueError, OSError, KeyError) as error:
             raise TunedModelUnreadable(

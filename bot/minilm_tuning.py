@@ -42,6 +42,12 @@ def load_minilm(model_weights: str) -> tuple[Any, Any]:
     return TFBertModel.from_pretrained(model_weights), fast_tokenizer(model_weights)
 
 
+def read_state(path: Any) -> dict[str, np.ndarray]:
+    """Weights saved from `TunedMiniLM.state` (an .npz file), read into memory."""
+    with np.load(path) as stored:
+        return {name: np.asarray(stored[name]) for name in stored.files}
+
+
 class TunedMiniLM:
     """A MiniLM model (TFBertModel) with trainable top layers and a linear head over `classes` labels.
 

@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.minilm_features import CompiledLanguageModelFeaturizer
-from bot.minilm_tuning import TunedMiniLM, load_minilm
+from bot.minilm_tuning import TunedMiniLM, load_minilm, read_state
 
 logger = logging.getLogger(__name__)
 
@@ -275,8 +275,7 @@ class SentimentAnalyzer(GraphComponent):
         try:
             with model_storage.read_from(resource) as directory:
                 if config.get("encoder") == "fine_tuned":
-                    with np.load(directory / ENCODER_FILE) as stored:
-                        state = {name: np.asarray(stored[name]) for name in stored.files}
+                    state = read_state(directory / ENCODER_FILE)
                     component._encoder = component._new_encoder()
                     component._encoder.restore(state)
                 else:
