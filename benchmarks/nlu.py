@@ -4,8 +4,9 @@
    `faq/...` keys), entity F1 (type and span; relaxed = overlapping span), the top confusions;
    baseline: TF-IDF (words and character n-grams) with logistic regression on the same folds.
 2. CLINC150 (../shared/data/clinc150): the pipeline trained on the 15,000 in-scope training
-   sentences; the fallback threshold chosen on the validation split (in-scope and out-of-scope);
-   test in-scope accuracy, out-of-scope recall and precision, training time; same baseline.
+   sentences and the 100 out-of-scope ones as intent out_of_scope (--clinc-in-scope-only: without);
+   the fallback threshold chosen on the validation split (in-scope and out-of-scope); test in-scope
+   accuracy, out-of-scope recall and precision, training time; same baseline.
 3. Sentiment on GoEmotions' group test split (../shared/data/goemotions) and on our held-out shop
    messages: negative-vs-positive and 3-class macro-F1 of the component trained on our examples,
    and on ours plus GoEmotions' training split, next to VADER (lexicon baseline).
@@ -88,6 +89,25 @@ def nlu_config(
     return Path(handle.name)
 
 
+def tuned_featurizer(layers: int) -> dict[str, dict[str, Any]]:
+    """Overrides that put the intent-tuned MiniLM featurizer, `layers` layers tuned, in place of
+    config.yml's featurizer (none for 0: config.yml as it is)."""
+    if not layers:
+        return {}
+    return {
+        "bot.minilm_features.CompiledLanguageModelFeaturizer": {
+            "name": "bot.minilm_features.IntentTunedFeaturizer",
+            "tuned_layers": layers,
+        },
+        "bot.minilm_features.IntentTunedFeaturizer": {"tuned_layers": layers},
+    }
+
+
+def featurizer_name(tuned_layers: int) -> str:
+    """How the run's MiniLM features were made, for the report."""
+    return f"intent-tuned MiniLM, top {tuned_layers} layers" if tuned_layers else "config.yml's"
+
+
 def train_nlu(config: Path, data_file: Path, out: Path) -> tuple[str, float]:
     """Train an NLU model; returns its path and the seconds it took."""
     import rasa.model_training
@@ -139,7 +159,7 @@ def clinc_out_of_scope(split: str) -> list[str]:
     return [text for text, _ in data[f"oos_{split}"]]
 
 
-def cross_validation(folds: int, out: Path) -> dict[str, Any]:
+def cross_validation(folds: int, out: Path, tuned_layers: int) -> dict[str, Any]:
     """k-fold CV of the NLU pipeline on our training data, and the baseline on the same folds.
 
     The fallbacks are left out so that every prediction keeps its confidence; the out-of-fold
@@ -153,7 +173,11 @@ def cross_validation(folds: int, out: Path) -> dict[str, Any]:
     examples = list(data.intent_examples)
     labels = [m.get_full_intent() for m in examples]
     # sentiment is measured in its own section and changes no intent or entity: left out to save time
-    config = nlu_config(PROJECT_ROOT / "config.yml", drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer"})
+    config = nlu_config(
+        PROJECT_ROOT / "config.yml",
+        drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer"},
+        overrides=tuned_featurizer(tuned_layers),
+    )
     foreign = clinc_out_of_scope("val")
     gold, ours, base, confidences = [], [], [], []
     foreign_parses: list[dict[str, Any]] = []
@@ -192,11 +216,12 @@ def cross_validation(folds: int, out: Path) -> dict[str, Any]:
     correct = [g == o for g, o in zip(gold, ours, strict=True)] + [
         full_intent(p) == "out_of_scope" for p in foreign_parses
     ]
-    handled = zip(all_confidences, correct, is_oos, strict=True)
-    confidences_for_oos = [-1.0 if oos and ok else c for c, ok, oos in handled]
+    predicted = ours + [full_intent(p) for p in foreign_parses]
+    confidences_for_oos = rejection_confidences(predicted, all_confidences)
     threshold = choose_threshold(confidences_for_oos, correct, is_oos)
     return {
         "folds": folds,
+        "featurizer": featurizer_name(tuned_layers),
         "examples": len(examples),
         "intents": len(set(labels)),
         "intent_macro_f1": round(macro_f1(gold, ours), 4),
@@ -237,6 +262,12 @@ def entity_f1(gold: list[set[tuple[str, int, int]]], found: list[set[tuple[str, 
 # ---------------------------------------------------------------------------------------------- 2. CLINC150
 
 
+def rejection_confidences(predicted: list[str], confidences: list[float]) -> list[float]:
+    """Confidences as the fallback sees them: answering with the out_of_scope intent is a rejection
+    at any threshold, so such predictions count as confidence -1."""
+    return [-1.0 if label == "out_of_scope" else c for label, c in zip(predicted, confidences, strict=True)]
+
+
 def choose_threshold(confidences: list[float], correct: list[bool], is_oos: list[bool]) -> float:
     """The confidence threshold with the best validation accuracy, out-of-scope counted as a class."""
     best, best_accuracy = 0.0, -1.0
@@ -267,12 +298,18 @@ def oos_figures(
     }
 
 
-def clinc(out: Path, epochs: int) -> dict[str, Any]:
-    """The pipeline and the baseline on CLINC150 (full): trained on in-scope train, threshold on validation."""
+def clinc(out: Path, epochs: int, oos_train: bool, tuned_layers: int) -> dict[str, Any]:
+    """The pipeline and the baseline on CLINC150 (full), threshold chosen on validation.
+
+    Like our own assistant, which learns an out_of_scope intent from examples, both are trained on
+    the in-scope training sentences plus CLINC's 100 out-of-scope training sentences as intent
+    out_of_scope (Larson et al.'s "oos-train" setting); a prediction of out_of_scope is a rejection.
+    `oos_train=False` trains on in-scope sentences only, rejection by threshold alone."""
     data = json.loads((SHARED / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+    train = data["train"] + ([[text, "out_of_scope"] for text, _ in data["oos_train"]] if oos_train else [])
     lines = ['version: "3.1"', "nlu:"]
     by_intent: dict[str, list[str]] = {}
-    for text, intent in data["train"]:
+    for text, intent in train:
         by_intent.setdefault(intent, []).append(text)
     for intent, texts in sorted(by_intent.items()):
         lines.append(f"- intent: {intent}\n  examples: |")
@@ -283,38 +320,41 @@ def clinc(out: Path, epochs: int) -> dict[str, Any]:
         PROJECT_ROOT / "config.yml",
         drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer", "bot.shop_entities.ShopEntityExtractor",
                           "bot.retrieval.GatedResponseSelector", "EntitySynonymMapper", "bot.input_guard.InputGuard"},
-        overrides={"DIETClassifier": {"entity_recognition": False, "epochs": epochs}},
+        overrides={"DIETClassifier": {"entity_recognition": False, "epochs": epochs}, **tuned_featurizer(tuned_layers)},
     )  # fmt: skip
-    print(f"  training on {len(data['train'])} CLINC150 sentences ({epochs} epochs)", flush=True)
+    print(f"  training on {len(train)} CLINC150 sentences ({epochs} epochs)", flush=True)
     model, seconds = train_nlu(config, data_file, out / "clinc")
 
     def ours(texts: list[str]) -> list[tuple[str, float]]:
         return [(str(p["intent"]["name"]), float(p["intent"]["confidence"])) for p in parse_all(model, texts)]
 
     def with_threshold(predict: Callable[[list[str]], list[tuple[str, float]]]) -> dict[str, Any]:
-        val = data["val"] + data["oos_val"]
-        test = data["test"] + data["oos_test"]
-        val_pred, test_pred = predict([t for t, _ in val]), predict([t for t, _ in test])
-        threshold = choose_threshold(
-            [c for _, c in val_pred],
-            [p == g for (p, _), (_, g) in zip(val_pred, val, strict=True)],
-            [g == "oos" for _, g in val],
-        )
-        return oos_figures(
-            [c for _, c in test_pred],
-            [p == g for (p, _), (_, g) in zip(test_pred, test, strict=True)],
-            [g == "oos" for _, g in test],
-            threshold,
-        )
+        def judged(split: list[list[str]]) -> tuple[list[float], list[bool], list[bool]]:
+            predictions = predict([text for text, _ in split])
+            labels = [label for label, _ in predictions]
+            confidences = rejection_confidences(labels, [c for _, c in predictions])
+            correct = [p == gold for p, (_, gold) in zip(labels, split, strict=True)]
+            return confidences, correct, [gold == "oos" for _, gold in split]
+
+        threshold = choose_threshold(*judged(data["val"] + data["oos_val"]))
+        return oos_figures(*judged(data["test"] + data["oos_test"]), threshold)
 
     print("  evaluating on validation and test", flush=True)
     started = time.perf_counter()
-    baseline = tfidf_baseline([t for t, _ in data["train"]], [i for _, i in data["train"]])
+    baseline = tfidf_baseline([t for t, _ in train], [i for _, i in train])
     baseline_seconds = time.perf_counter() - started
     return {
-        "train_sentences": len(data["train"]),
+        "train_sentences": len(train),
+        "out_of_scope_training": f"{len(data['oos_train'])} oos_train sentences as intent out_of_scope"
+        if oos_train
+        else "none (threshold only)",
         "test": f"{len(data['test'])} in-scope + {len(data['oos_test'])} out-of-scope",
-        "pipeline": {**with_threshold(ours), "training_seconds": round(seconds, 1), "epochs": epochs},
+        "pipeline": {
+            **with_threshold(ours),
+            "training_seconds": round(seconds, 1),
+            "epochs": epochs,
+            "featurizer": featurizer_name(tuned_layers),
+        },
         "baseline_tfidf": {**with_threshold(baseline), "training_seconds": round(baseline_seconds, 1)},
     }
 
@@ -502,6 +542,15 @@ def main() -> None:
     parser.add_argument("--only", default="cv,clinc,sentiment,latency")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--clinc-epochs", type=int, default=40)
+    parser.add_argument(
+        "--clinc-in-scope-only", action="store_true", help="train without CLINC's out-of-scope training sentences"
+    )
+    parser.add_argument(
+        "--tuned-layers",
+        type=int,
+        default=0,
+        help="cv and clinc with the intent-tuned MiniLM featurizer, this many layers tuned (0: config.yml's)",
+    )
     parser.add_argument("--goemotions-limit", type=int, default=16000)
     parser.add_argument("--latency-messages", type=int, default=300)
     args = parser.parse_args()
@@ -516,8 +565,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
         steps: dict[str, Callable[[], dict[str, Any]]] = {
-            "cv": lambda: cross_validation(args.folds, out),
-            "clinc": lambda: clinc(out, args.clinc_epochs),
+            "cv": lambda: cross_validation(args.folds, out, args.tuned_layers),
+            "clinc": lambda: clinc(out, args.clinc_epochs, not args.clinc_in_scope_only, args.tuned_layers),
             "sentiment": lambda: sentiment(out, args.goemotions_limit),
             "latency": lambda: latency(args.latency_messages),
         }

@@ -32,7 +32,7 @@ from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFea
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.minilm_tuning import TunedMiniLM, fast_tokenizer, read_state
+from bot.minilm_tuning import TunedMiniLM, assign_state, fast_tokenizer, read_state, top_layer_variables
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class IntentTunedFeaturizer(CompiledLanguageModelFeaturizer):
         try:
             with model_storage.read_from(resource) as directory:
                 state = read_state(directory / TUNED_LAYERS_FILE)
-            component._tuner(classes=2).restore(state)
+            assign_state(top_layer_variables(component.model, int(config["tuned_layers"])), state)
         except (ValueError, OSError, KeyError) as error:
             raise TunedModelUnreadable(
                 f"the model's tuned MiniLM layers cannot be read ({error}); train the model again"

@@ -48,6 +48,25 @@ def read_state(path: Any) -> dict[str, np.ndarray]:
         return {name: np.asarray(stored[name]) for name in stored.files}
 
 
+def top_layer_variables(bert: Any, layers: int) -> list[Any]:
+    """The trainable variables of a TFBertModel's top `layers` transformer layers, in a fixed order."""
+    stack = bert.bert.encoder.layer
+    if not 0 < layers <= len(stack):
+        raise ValueError(f"trainable_layers must be between 1 and {len(stack)}, not {layers}")
+    return [v for layer in stack[-layers:] for v in layer.trainable_variables]
+
+
+def assign_state(variables: Sequence[Any], state: dict[str, Any]) -> None:
+    """Put saved weights (`v0`, `v1`, ...) into variables; refuses weights of another number or shape."""
+    if len(state) != len(variables):
+        raise ValueError(f"{len(state)} stored weights, expected {len(variables)}")
+    for i, variable in enumerate(variables):
+        value = np.asarray(state[f"v{i}"])
+        if value.shape != tuple(variable.shape):
+            raise ValueError(f"stored weight {i} has shape {value.shape}, expected {tuple(variable.shape)}")
+        variable.assign(value)
+
+
 class TunedMiniLM:
     """A MiniLM model (TFBertModel) with trainable top layers and a linear head over `classes` labels.
 
@@ -63,9 +82,7 @@ class TunedMiniLM:
         seed: int = 7,
         purpose: str = "fine-tuning",
     ) -> None:
-        layers = bert.bert.encoder.layer
-        if not 0 < trainable_layers <= len(layers):
-            raise ValueError(f"trainable_layers must be between 1 and {len(layers)}, not {trainable_layers}")
+        self._layer_variables = top_layer_variables(bert, trainable_layers)
         if classes < 2:
             raise ValueError(f"fine-tuning needs at least two labels, not {classes}")
         self._bert, self._tokenizer = bert, tokenizer
@@ -73,7 +90,6 @@ class TunedMiniLM:
         tf.random.set_seed(seed)
         self._head = tf.keras.layers.Dense(classes, name="head")
         self._head.build((None, bert.config.hidden_size))
-        self._layer_variables = [v for layer in layers[-trainable_layers:] for v in layer.trainable_variables]
         self._trainable = self._layer_variables + self._head.trainable_variables
         signature = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)]
         self._probabilities = tf.function(
@@ -164,14 +180,9 @@ class TunedMiniLM:
     def restore(self, state: dict[str, Any]) -> None:
         """Put persisted trained weights back (with or without the head, as stored); refuses weights of
         another shape or number."""
-        variables = self._layer_variables if len(state) == len(self._layer_variables) else self._trainable
-        if len(state) != len(variables):
+        if len(state) not in (len(self._layer_variables), len(self._trainable)):
             raise ValueError(
                 f"{len(state)} stored weights; the tuned layers have {len(self._layer_variables)}, "
                 f"with the head {len(self._trainable)}"
             )
-        for i, variable in enumerate(variables):
-            value = np.asarray(state[f"v{i}"])
-            if value.shape != tuple(variable.shape):
-                raise ValueError(f"stored weight {i} has shape {value.shape}, expected {tuple(variable.shape)}")
-            variable.assign(value)
+        assign_state(self._layer_variables if len(state) == len(self._layer_variables) else self._trainable, state)

@@ -1,0 +1,31 @@
+"""The out-of-scope scoring bench-nlu reports its CLINC150 and fallback figures with."""
+
+from benchmarks.nlu import choose_threshold, oos_figures, rejection_confidences
+
+
+def test_answering_out_of_scope_is_a_rejection_at_any_threshold() -> None:
+    confidences = rejection_confidences(["greet", "out_of_scope", "out_of_scope"], [0.9, 0.99, 0.2])
+    assert confidences == [0.9, -1.0, -1.0]
+
+
+def test_figures_count_out_of_scope_answers_as_rejections() -> None:
+    # in-scope: right and sure, right but unsure, wrongly sent to out_of_scope; foreign: caught by the
+    # out_of_scope intent, caught by the threshold, answered with confidence
+    labels = ["greet", "thank", "out_of_scope", "out_of_scope", "greet", "thank"]
+    confidences = rejection_confidences(labels, [0.9, 0.3, 0.95, 0.97, 0.2, 0.8])
+    correct = [True, True, False, False, False, False]
+    is_oos = [False, False, False, True, True, True]
+    figures = oos_figures(confidences, correct, is_oos, threshold=0.5)
+    assert figures["in_scope_accuracy"] == round(1 / 3, 4)
+    assert figures["oos_recall"] == round(2 / 3, 4)
+    # four rejected (unsure thank, wrong out_of_scope, two foreign), two of them truly foreign
+    assert figures["oos_precision"] == 0.5
+
+
+def test_threshold_is_the_one_with_the_best_accuracy_on_validation() -> None:
+    confidences = [0.9, 0.8, 0.7, 0.4, 0.35, -1.0]
+    correct = [True, True, True, False, False, False]
+    is_oos = [False, False, False, True, True, True]
+    threshold = choose_threshold(confidences, correct, is_oos)
+    assert 0.4 < threshold <= 0.7
+    assert oos_figures(confidences, correct, is_oos, threshold)["oos_recall"] == 1.0
