@@ -29,3 +29,15 @@ def test_threshold_is_the_one_with_the_best_accuracy_on_validation() -> None:
     threshold = choose_threshold(confidences, correct, is_oos)
     assert 0.4 < threshold <= 0.7
     assert oos_figures(confidences, correct, is_oos, threshold)["oos_recall"] == 1.0
+
+
+def test_balanced_threshold_weighs_the_few_out_of_scope_sentences_as_much_as_the_many_in_scope() -> None:
+    # eleven in-scope answers (two unsure) and one foreign sentence at 0.6: plain accuracy keeps every
+    # answer and lets the foreign one through; balanced rejects it at the cost of the two unsure ones
+    confidences = [0.9] * 9 + [0.5, 0.5, 0.6]
+    correct = [True] * 11 + [False]
+    is_oos = [False] * 11 + [True]
+    assert choose_threshold(confidences, correct, is_oos) <= 0.5
+    balanced = choose_threshold(confidences, correct, is_oos, balanced=True)
+    assert 0.6 < balanced <= 0.9
+    assert oos_figures(confidences, correct, is_oos, balanced)["oos_recall"] == 1.0
