@@ -1,10 +1,11 @@
 """Sentiment on every message: negative / neutral / positive with a score, and frustration signals.
 
 Two classifiers, chosen by `encoder`:
-- "pipeline": a multinomial logistic regression on the MiniLM features the pipeline already
-  computes (the sentence vector and the mean of the token vectors); no extra work per message;
-- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/minilm_tuning.py), its
-  own forward pass per message; better on sentiment the frozen features blur (README "Benchmarks").
+- "pipeline" (config.yml's): a multinomial logistic regression on the MiniLM features the pipeline
+  already computes (the sentence vector and the mean of the token vectors); no extra work per message;
+- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/minilm_tuning.py); better on
+  sentiment the frozen features blur (Reddit-like text, with an extra corpus), but its own MiniLM
+  forward pass per message costs about as much as the featurizer's (README "Benchmarks").
 Either is trained at `rasa train` time from our labelled examples (`training_file`, plus optional
 corpora given by path in `extra_training_files`) and persisted inside the Rasa model as arrays.
 
