@@ -212,13 +212,11 @@ def cross_validation(folds: int, out: Path, tuned_layers: int) -> dict[str, Any]
     confusions = Counter((g, o) for g, o in zip(gold, ours, strict=True) if g != o).most_common(10)
     # out of scope: our out_of_scope examples and the foreign sentences; answering with the
     # out_of_scope intent is handling them as well as falling back is
+    foreign_intents = [full_intent(p) for p in foreign_parses]
     is_oos = [g == "out_of_scope" for g in gold] + [True] * len(foreign_parses)
     all_confidences = confidences + [float(p["intent"]["confidence"]) for p in foreign_parses]
-    correct = [g == o for g, o in zip(gold, ours, strict=True)] + [
-        full_intent(p) == "out_of_scope" for p in foreign_parses
-    ]
-    predicted = ours + [full_intent(p) for p in foreign_parses]
-    confidences_for_oos = rejection_confidences(predicted, all_confidences)
+    correct = [g == o for g, o in zip(gold, ours, strict=True)] + [i == "out_of_scope" for i in foreign_intents]
+    confidences_for_oos = rejection_confidences(ours + foreign_intents, all_confidences)
     threshold = choose_threshold(confidences_for_oos, correct, is_oos)
     return {
         "folds": folds,
