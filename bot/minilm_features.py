@@ -19,6 +19,7 @@ default: README "Benchmarks").
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -37,6 +38,9 @@ from bot.minilm_tuning import TunedMiniLM, assign_state, fast_tokenizer, read_st
 logger = logging.getLogger(__name__)
 
 POOLINGS = ("cls", "mean")
+# words whose word pieces are remembered: customers reuse a small vocabulary, and Rasa asks the (slow,
+# pure-Python) BERT tokenizer word by word, about 1 ms of a parse; unique words (order ids) age out
+WORD_PIECE_CACHE_SIZE = 50_000
 TUNED_LAYERS_FILE = "tuned_layers.npz"
 
 
@@ -69,6 +73,16 @@ class CompiledLanguageModelFeaturizer(LanguageModelFeaturizer):
 
         # the concrete function: called directly, without tf.function's per-call argument matching
         self._forward: Any = tf.function(forward, input_signature=signature).get_concrete_function()
+        self._word_pieces = functools.lru_cache(maxsize=WORD_PIECE_CACHE_SIZE)(self._word_pieces_uncached)
+
+    def _word_pieces_uncached(self, text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        ids, strings = super()._lm_tokenize(text)
+        return tuple(ids), tuple(strings)
+
+    def _lm_tokenize(self, text: str) -> tuple[list[int], list[str]]:
+        """Rasa's word-piece split of one word, remembered (fresh lists each call: Rasa's are its own)."""
+        ids, strings = self._word_pieces(text)
+        return list(ids), list(strings)
 
     def _compute_batch_sequence_features(
         self, batch_attention_mask: np.ndarray, padded_token_ids: list[list[int]]

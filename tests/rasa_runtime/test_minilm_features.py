@@ -59,6 +59,19 @@ def test_compiled_features_equal_rasas_one_by_one_and_in_batches() -> None:
             np.testing.assert_allclose(sentence, ref_sentence, atol=1e-4)
 
 
+def test_remembered_word_pieces_are_rasas_and_cannot_be_changed_by_a_caller() -> None:
+    config = {**LanguageModelFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"]}
+    context = ExecutionContext(GraphSchema({}), "test")
+    rasas = LanguageModelFeaturizer(config, context)
+    compiled = CompiledLanguageModelFeaturizer(config, context)
+    for word in ("waterproof", "SO-123456", "ça", "👍", "unbelievably"):
+        first = compiled._lm_tokenize(word)
+        assert first == rasas._lm_tokenize(word)
+        first[0].append(999)
+        first[1].append("##mangled")
+        assert compiled._lm_tokenize(word) == rasas._lm_tokenize(word)
+
+
 def test_mean_pooling_gives_the_unit_mean_of_every_token_vector_and_keeps_the_sequence() -> None:
     config = {**CompiledLanguageModelFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"]}
     context = ExecutionContext(GraphSchema({}), "test")

@@ -1,6 +1,11 @@
-"""The out-of-scope scoring bench-nlu reports its CLINC150 and fallback figures with."""
+"""The out-of-scope scoring bench-nlu reports its CLINC150 and fallback figures with, and its training-time
+run."""
 
-from benchmarks.nlu import choose_threshold, oos_figures, rejection_confidences
+from pathlib import Path
+
+import pytest
+
+from benchmarks.nlu import choose_threshold, oos_figures, rejection_confidences, train_full_model
 
 
 def test_answering_out_of_scope_is_a_rejection_at_any_threshold() -> None:
@@ -41,3 +46,12 @@ def test_balanced_threshold_weighs_the_few_out_of_scope_sentences_as_much_as_the
     balanced = choose_threshold(confidences, correct, is_oos, balanced=True)
     assert 0.6 < balanced <= 0.9
     assert oos_figures(confidences, correct, is_oos, balanced)["oos_recall"] == 1.0
+
+
+def test_a_failed_training_run_is_reported_with_rasas_own_words(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("recipe: default.v1\nlanguage: en\npipeline:\n  - name: NoSuchComponent\npolicies: []\n")
+    with pytest.raises(RuntimeError) as failure:
+        train_full_model(config, tmp_path)
+    assert "NoSuchComponent" in str(failure.value)
+    assert not (tmp_path / "model" / "assistant.tar.gz").exists()
