@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,23 +96,35 @@ def nlu_config(
     return Path(handle.name)
 
 
-def tuned_featurizer(layers: int) -> dict[str, dict[str, Any]]:
-    """Overrides that put the intent-tuned MiniLM featurizer, `layers` layers tuned, in place of
-    config.yml's featurizer (none for 0: config.yml as it is)."""
-    if not layers:
-        return {}
-    return {
-        "bot.minilm_features.CompiledLanguageModelFeaturizer": {
-            "name": "bot.minilm_features.IntentTunedFeaturizer",
-            "tuned_layers": layers,
-        },
-        "bot.minilm_features.IntentTunedFeaturizer": {"tuned_layers": layers},
-    }
+@dataclass(frozen=True)
+class Variant:
+    """What a cv or clinc run changes in config.yml's pipeline (nothing by default): the intent-tuned
+    MiniLM featurizer with `tuned_layers` layers tuned in place of config.yml's, and DIET options."""
 
+    tuned_layers: int = 0
+    diet: tuple[tuple[str, Any], ...] = ()
 
-def featurizer_name(tuned_layers: int) -> str:
-    """How the run's MiniLM features were made, for the report."""
-    return f"intent-tuned MiniLM, top {tuned_layers} layers" if tuned_layers else "config.yml's"
+    def overrides(self, diet_defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """nlu_config overrides: DIET's (run defaults first, the variant's over them) and the featurizer's."""
+        found: dict[str, dict[str, Any]] = {}
+        if diet_defaults or self.diet:
+            found["DIETClassifier"] = {**(diet_defaults or {}), **dict(self.diet)}
+        if self.tuned_layers:
+            found["bot.minilm_features.CompiledLanguageModelFeaturizer"] = {
+                "name": "bot.minilm_features.IntentTunedFeaturizer",
+                "tuned_layers": self.tuned_layers,
+            }
+            found["bot.minilm_features.IntentTunedFeaturizer"] = {"tuned_layers": self.tuned_layers}
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        """How the run's pipeline differs from config.yml, for the report."""
+        return {
+            "featurizer": f"intent-tuned MiniLM, top {self.tuned_layers} layers"
+            if self.tuned_layers
+            else "config.yml's",
+            "diet_options_changed": dict(self.diet),
+        }
 
 
 def train_nlu(config: Path, data_file: Path, out: Path) -> tuple[str, float]:
@@ -165,7 +178,7 @@ def clinc_out_of_scope(split: str) -> list[str]:
     return [text for text, _ in data[f"oos_{split}"]]
 
 
-def cross_validation(folds: int, out: Path, tuned_layers: int) -> dict[str, Any]:
+def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
     """k-fold CV of the NLU pipeline on our training data, and the baseline on the same folds.
 
     The fallbacks are left out so that every prediction keeps its confidence; the out-of-fold
@@ -182,7 +195,7 @@ def cross_validation(folds: int, out: Path, tuned_layers: int) -> dict[str, Any]
     config = nlu_config(
         PROJECT_ROOT / "config.yml",
         drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer"},
-        overrides=tuned_featurizer(tuned_layers),
+        overrides=variant.overrides(),
     )
     foreign = clinc_out_of_scope("val")
     gold, ours, base, confidences = [], [], [], []
@@ -225,7 +238,7 @@ def cross_validation(folds: int, out: Path, tuned_layers: int) -> dict[str, Any]
     threshold = choose_threshold(confidences_for_oos, correct, is_oos)
     return {
         "folds": folds,
-        "featurizer": featurizer_name(tuned_layers),
+        **variant.describe(),
         "examples": len(examples),
         "intents": len(set(labels)),
         "intent_macro_f1": round(macro_f1(gold, ours), 4),
@@ -310,7 +323,7 @@ def oos_figures(
     }
 
 
-def clinc(out: Path, epochs: int, oos_train: bool, tuned_layers: int) -> dict[str, Any]:
+def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str, Any]:
     """The pipeline and the baseline on CLINC150 (full), threshold chosen on validation.
 
     Like our own assistant, which learns an out_of_scope intent from examples, both are trained on
@@ -332,7 +345,7 @@ def clinc(out: Path, epochs: int, oos_train: bool, tuned_layers: int) -> dict[st
         PROJECT_ROOT / "config.yml",
         drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer", "bot.shop_entities.ShopEntityExtractor",
                           "bot.retrieval.GatedResponseSelector", "EntitySynonymMapper", "bot.input_guard.InputGuard"},
-        overrides={"DIETClassifier": {"entity_recognition": False, "epochs": epochs}, **tuned_featurizer(tuned_layers)},
+        overrides=variant.overrides({"entity_recognition": False, "epochs": epochs}),
     )  # fmt: skip
     print(f"  training on {len(train)} CLINC150 sentences ({epochs} epochs)", flush=True)
     model, seconds = train_nlu(config, data_file, out / "clinc")
@@ -369,7 +382,7 @@ def clinc(out: Path, epochs: int, oos_train: bool, tuned_layers: int) -> dict[st
             **with_threshold(ours),
             "training_seconds": round(seconds, 1),
             "epochs": epochs,
-            "featurizer": featurizer_name(tuned_layers),
+            **variant.describe(),
         },
         "baseline_tfidf": {**with_threshold(baseline), "training_seconds": round(baseline_seconds, 1)},
     }
@@ -605,6 +618,17 @@ def training(out: Path) -> dict[str, Any]:
     }
 
 
+def diet_options(text: str) -> dict[str, Any]:
+    """--diet's value: a JSON object of DIETClassifier options."""
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error})") from error
+    if not isinstance(options, dict):
+        raise argparse.ArgumentTypeError('a JSON object of DIETClassifier options, e.g. {"epochs": 20}')
+    return options
+
+
 def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -620,9 +644,16 @@ def main() -> None:
         default=0,
         help="cv and clinc with the intent-tuned MiniLM featurizer, this many layers tuned (0: config.yml's)",
     )
+    parser.add_argument(
+        "--diet",
+        type=diet_options,
+        default={},
+        help="cv and clinc with these DIETClassifier options changed, JSON: '{\"number_of_transformer_layers\": 0}'",
+    )
     parser.add_argument("--goemotions-limit", type=int, default=16000)
     parser.add_argument("--latency-messages", type=int, default=300)
     args = parser.parse_args()
+    variant = Variant(args.tuned_layers, tuple(sorted(args.diet.items())))
     sections = set(args.only.split(","))
     out_file = REPORTS / "nlu.json"
     report: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}
@@ -634,8 +665,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
         steps: dict[str, Callable[[], dict[str, Any]]] = {
-            "cv": lambda: cross_validation(args.folds, out, args.tuned_layers),
-            "clinc": lambda: clinc(out, args.clinc_epochs, not args.clinc_in_scope_only, args.tuned_layers),
+            "cv": lambda: cross_validation(args.folds, out, variant),
+            "clinc": lambda: clinc(out, args.clinc_epochs, not args.clinc_in_scope_only, variant),
             "sentiment": lambda: sentiment(out, args.goemotions_limit),
             "latency": lambda: latency(args.latency_messages),
             "training": lambda: training(out),

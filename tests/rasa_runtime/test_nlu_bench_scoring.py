@@ -1,11 +1,19 @@
 """The out-of-scope scoring bench-nlu reports its CLINC150 and fallback figures with, and its training-time
 run."""
 
+import argparse
 from pathlib import Path
 
 import pytest
 
-from benchmarks.nlu import choose_threshold, oos_figures, rejection_confidences, train_full_model
+from benchmarks.nlu import (
+    Variant,
+    choose_threshold,
+    diet_options,
+    oos_figures,
+    rejection_confidences,
+    train_full_model,
+)
 
 
 def test_answering_out_of_scope_is_a_rejection_at_any_threshold() -> None:
@@ -55,3 +63,20 @@ def test_a_failed_training_run_is_reported_with_rasas_own_words(tmp_path: Path) 
         train_full_model(config, tmp_path)
     assert "NoSuchComponent" in str(failure.value)
     assert not (tmp_path / "model" / "assistant.tar.gz").exists()
+
+
+def test_a_variant_changes_diet_over_the_runs_settings_and_swaps_the_featurizer() -> None:
+    assert Variant().overrides() == {}
+    variant = Variant(tuned_layers=4, diet=(("epochs", 20), ("number_of_transformer_layers", 0)))
+    overrides = variant.overrides({"entity_recognition": False, "epochs": 40})
+    assert overrides["DIETClassifier"] == {"entity_recognition": False, "epochs": 20, "number_of_transformer_layers": 0}
+    swapped = overrides["bot.minilm_features.CompiledLanguageModelFeaturizer"]
+    assert swapped == {"name": "bot.minilm_features.IntentTunedFeaturizer", "tuned_layers": 4}
+    assert variant.describe()["diet_options_changed"] == {"epochs": 20, "number_of_transformer_layers": 0}
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{epochs: 20}", '"fast"'])
+def test_diet_options_must_be_a_json_object(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        diet_options(text)
+    assert diet_options('{"epochs": 20}') == {"epochs": 20}
