@@ -619,13 +619,16 @@ def training(out: Path) -> dict[str, Any]:
 
 
 def diet_options(text: str) -> dict[str, Any]:
-    """--diet's value: a JSON object of DIETClassifier options."""
-    try:
-        options = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not JSON ({error})") from error
-    if not isinstance(options, dict):
-        raise argparse.ArgumentTypeError('a JSON object of DIETClassifier options, e.g. {"epochs": 20}')
+    """--diet's value: DIETClassifier options as `name=value,name=value` (values read as YAML scalars,
+    so numbers and booleans keep their type; no quotes to survive make and the shell)."""
+    options: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip() or not value.strip():
+            raise argparse.ArgumentTypeError(f"{item!r} is not name=value (e.g. number_of_transformer_layers=0)")
+        options[name.strip()] = yaml.safe_load(value.strip())
+    if not options:
+        raise argparse.ArgumentTypeError("no DIETClassifier options given (e.g. number_of_transformer_layers=0)")
     return options
 
 
@@ -648,7 +651,7 @@ def main() -> None:
         "--diet",
         type=diet_options,
         default={},
-        help="cv and clinc with these DIETClassifier options changed, JSON: '{\"number_of_transformer_layers\": 0}'",
+        help="cv and clinc with these DIETClassifier options changed: number_of_transformer_layers=0,epochs=20",
     )
     parser.add_argument("--goemotions-limit", type=int, default=16000)
     parser.add_argument("--latency-messages", type=int, default=300)
