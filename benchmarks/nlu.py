@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +102,13 @@ class Variant:
     MiniLM featurizer with `tuned_layers` layers tuned in place of config.yml's, and DIET options."""
 
     tuned_layers: int = 0
-    diet: tuple[tuple[str, Any], ...] = ()
+    diet: dict[str, Any] = field(default_factory=dict)
 
     def overrides(self, diet_defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """nlu_config overrides: DIET's (run defaults first, the variant's over them) and the featurizer's."""
         found: dict[str, dict[str, Any]] = {}
         if diet_defaults or self.diet:
-            found["DIETClassifier"] = {**(diet_defaults or {}), **dict(self.diet)}
+            found["DIETClassifier"] = {**(diet_defaults or {}), **self.diet}
         if self.tuned_layers:
             found["bot.minilm_features.CompiledLanguageModelFeaturizer"] = {
                 "name": "bot.minilm_features.IntentTunedFeaturizer",
@@ -123,7 +123,7 @@ class Variant:
             "featurizer": f"intent-tuned MiniLM, top {self.tuned_layers} layers"
             if self.tuned_layers
             else "config.yml's",
-            "diet_options_changed": dict(self.diet),
+            "diet_options_changed": dict(sorted(self.diet.items())),
         }
 
 
@@ -656,7 +656,7 @@ def main() -> None:
     parser.add_argument("--goemotions-limit", type=int, default=16000)
     parser.add_argument("--latency-messages", type=int, default=300)
     args = parser.parse_args()
-    variant = Variant(args.tuned_layers, tuple(sorted(args.diet.items())))
+    variant = Variant(args.tuned_layers, args.diet)
     sections = set(args.only.split(","))
     out_file = REPORTS / "nlu.json"
     report: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}

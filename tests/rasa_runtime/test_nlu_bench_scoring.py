@@ -67,7 +67,7 @@ def test_a_failed_training_run_is_reported_with_rasas_own_words(tmp_path: Path) 
 
 def test_a_variant_changes_diet_over_the_runs_settings_and_swaps_the_featurizer() -> None:
     assert Variant().overrides() == {}
-    variant = Variant(tuned_layers=4, diet=(("epochs", 20), ("number_of_transformer_layers", 0)))
+    variant = Variant(tuned_layers=4, diet={"epochs": 20, "number_of_transformer_layers": 0})
     overrides = variant.overrides({"entity_recognition": False, "epochs": 40})
     assert overrides["DIETClassifier"] == {"entity_recognition": False, "epochs": 20, "number_of_transformer_layers": 0}
     swapped = overrides["bot.minilm_features.CompiledLanguageModelFeaturizer"]
