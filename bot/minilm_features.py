@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 POOLINGS = ("cls", "mean")
 # words whose word pieces are remembered: customers reuse a small vocabulary, and Rasa asks the (slow,
-# pure-Python) BERT tokenizer word by word, about 1 ms of a parse; unique words (order ids) age out
+# pure-Python) BERT tokenizer word by word, about 1 ms of a parse
 WORD_PIECE_CACHE_SIZE = 50_000
 TUNED_LAYERS_FILE = "tuned_layers.npz"
 
@@ -80,8 +80,11 @@ class CompiledLanguageModelFeaturizer(LanguageModelFeaturizer):
         return tuple(ids), tuple(strings)
 
     def _lm_tokenize(self, text: str) -> tuple[list[int], list[str]]:
-        """Rasa's word-piece split of one word, remembered (fresh lists each call: Rasa's are its own)."""
-        ids, strings = self._word_pieces(text)
+        """Rasa's word-piece split of one word, remembered (fresh lists each call: Rasa's are its own).
+
+        Words that look like personal data (emails, phone, order and card numbers: any digit or @) are
+        split each time and never kept in the process's memory (a name looks like any other word)."""
+        ids, strings = self._word_pieces(text) if remembered(text) else self._word_pieces_uncached(text)
         return list(ids), list(strings)
 
     def _compute_batch_sequence_features(
@@ -92,6 +95,11 @@ class CompiledLanguageModelFeaturizer(LanguageModelFeaturizer):
             tf.convert_to_tensor(np.asarray(batch_attention_mask, dtype=np.int32)),
         )
         return np.asarray(hidden.numpy())
+
+
+def remembered(word: str) -> bool:
+    """Whether a word's word pieces may be cached: not when it holds a digit or an @."""
+    return "@" not in word and not any(character.isdigit() for character in word)
 
 
 class TunedModelUnreadable(RuntimeError):

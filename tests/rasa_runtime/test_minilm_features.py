@@ -20,6 +20,7 @@ from bot.minilm_features import (
     CompiledLanguageModelFeaturizer,
     IntentTunedFeaturizer,
     TunedModelUnreadable,
+    remembered,
 )
 
 TEXTS = [
@@ -70,6 +71,21 @@ def test_remembered_word_pieces_are_rasas_and_cannot_be_changed_by_a_caller() ->
         first[0].append(999)
         first[1].append("##mangled")
         assert compiled._lm_tokenize(word) == rasas._lm_tokenize(word)
+
+
+def test_words_that_may_be_personal_data_are_split_but_never_remembered() -> None:
+    config = {**LanguageModelFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"]}
+    context = ExecutionContext(GraphSchema({}), "test")
+    rasas = LanguageModelFeaturizer(config, context)
+    compiled = CompiledLanguageModelFeaturizer(config, context)
+    personal = ("jane.doe@example.com", "+44-7700-900123", "SO-123456", "4111111111111111", "flat2b")
+    for word in (*personal, "jacket", "Jacket"):
+        assert compiled._lm_tokenize(word) == rasas._lm_tokenize(word)
+    cached = compiled._word_pieces.cache_info()
+    assert cached.currsize == 2  # the two spellings of "jacket"
+    for word in personal:
+        assert not remembered(word)
+    assert remembered("waterproof") and remembered("ça")
 
 
 def test_mean_pooling_gives_the_unit_mean_of_every_token_vector_and_keeps_the_sequence() -> None:
