@@ -99,10 +99,18 @@ def nlu_config(
 @dataclass(frozen=True)
 class Variant:
     """What a cv or clinc run changes in config.yml's pipeline (nothing by default): the intent-tuned
-    MiniLM featurizer with `tuned_layers` layers tuned in place of config.yml's, and DIET options."""
+    MiniLM featurizer with `tuned_layers` layers tuned in place of config.yml's (for `tuning_passes`
+    passes over the examples; 0: the featurizer's default), and DIET options."""
 
     tuned_layers: int = 0
     diet: dict[str, Any] = field(default_factory=dict)
+    tuning_passes: int = 0
+
+    def __post_init__(self) -> None:
+        if self.tuned_layers < 0 or self.tuning_passes < 0:
+            raise ValueError("tuned layers and tuning passes cannot be negative")
+        if self.tuning_passes and not self.tuned_layers:
+            raise ValueError("tuning passes need a tuned featurizer: give the tuned layers too")
 
     def overrides(self, diet_defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """nlu_config overrides: DIET's (run defaults first, the variant's over them) and the featurizer's."""
@@ -110,17 +118,24 @@ class Variant:
         if diet_defaults or self.diet:
             found["DIETClassifier"] = {**(diet_defaults or {}), **self.diet}
         if self.tuned_layers:
+            tuning = {
+                "tuned_layers": self.tuned_layers,
+                **({"epochs": self.tuning_passes} if self.tuning_passes else {}),
+            }
             found["bot.minilm_features.CompiledLanguageModelFeaturizer"] = {
                 "name": "bot.minilm_features.IntentTunedFeaturizer",
-                "tuned_layers": self.tuned_layers,
+                **tuning,
             }
-            found["bot.minilm_features.IntentTunedFeaturizer"] = {"tuned_layers": self.tuned_layers}
+            found["bot.minilm_features.IntentTunedFeaturizer"] = tuning
         return found
 
     def describe(self) -> dict[str, Any]:
         """How the run's pipeline differs from config.yml, for the report."""
+        from bot.minilm_features import IntentTunedFeaturizer
+
+        passes = self.tuning_passes or IntentTunedFeaturizer.get_default_config()["epochs"]
         return {
-            "featurizer": f"intent-tuned MiniLM, top {self.tuned_layers} layers"
+            "featurizer": f"intent-tuned MiniLM, top {self.tuned_layers} layers, {passes} passes"
             if self.tuned_layers
             else "config.yml's",
             "diet_options_changed": dict(sorted(self.diet.items())),
@@ -648,6 +663,12 @@ def main() -> None:
         help="cv and clinc with the intent-tuned MiniLM featurizer, this many layers tuned (0: config.yml's)",
     )
     parser.add_argument(
+        "--tuning-passes",
+        type=int,
+        default=0,
+        help="with --tuned-layers: passes of the tuning over the examples (0: the featurizer's default)",
+    )
+    parser.add_argument(
         "--diet",
         type=diet_options,
         default={},
@@ -656,7 +677,10 @@ def main() -> None:
     parser.add_argument("--goemotions-limit", type=int, default=16000)
     parser.add_argument("--latency-messages", type=int, default=300)
     args = parser.parse_args()
-    variant = Variant(args.tuned_layers, args.diet)
+    try:
+        variant = Variant(args.tuned_layers, args.diet, args.tuning_passes)
+    except ValueError as error:
+        parser.error(str(error))
     sections = set(args.only.split(","))
     out_file = REPORTS / "nlu.json"
     report: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}

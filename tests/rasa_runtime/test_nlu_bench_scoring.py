@@ -73,6 +73,20 @@ def test_a_variant_changes_diet_over_the_runs_settings_and_swaps_the_featurizer(
     swapped = overrides["bot.minilm_features.CompiledLanguageModelFeaturizer"]
     assert swapped == {"name": "bot.minilm_features.IntentTunedFeaturizer", "tuned_layers": 4}
     assert variant.describe()["diet_options_changed"] == {"epochs": 20, "number_of_transformer_layers": 0}
+    assert variant.describe()["featurizer"] == "intent-tuned MiniLM, top 4 layers, 3 passes"  # the default
+
+
+def test_a_variant_sets_the_tuning_passes_only_when_asked_and_only_with_a_tuned_featurizer() -> None:
+    variant = Variant(tuned_layers=6, tuning_passes=4)
+    swapped = variant.overrides()["bot.minilm_features.CompiledLanguageModelFeaturizer"]
+    assert swapped == {"name": "bot.minilm_features.IntentTunedFeaturizer", "tuned_layers": 6, "epochs": 4}
+    assert variant.overrides()["bot.minilm_features.IntentTunedFeaturizer"] == {"tuned_layers": 6, "epochs": 4}
+    assert "DIETClassifier" not in variant.overrides()  # the tuning's epochs are not DIET's
+    assert variant.describe()["featurizer"] == "intent-tuned MiniLM, top 6 layers, 4 passes"
+    with pytest.raises(ValueError, match="tuned featurizer"):
+        Variant(tuning_passes=4)
+    with pytest.raises(ValueError, match="negative"):
+        Variant(tuned_layers=6, tuning_passes=-1)
 
 
 @pytest.mark.parametrize("text", ["epochs", "=20", "epochs=", " , "])
