@@ -2,6 +2,7 @@
 run."""
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from benchmarks.nlu import (
     oos_figures,
     rejection_confidences,
     train_full_model,
+    train_nlu,
 )
 
 
@@ -63,6 +65,32 @@ def test_a_failed_training_run_is_reported_with_rasas_own_words(tmp_path: Path) 
         train_full_model(config, tmp_path)
     assert "NoSuchComponent" in str(failure.value)
     assert not (tmp_path / "model" / "assistant.tar.gz").exists()
+
+
+def test_nlu_training_uses_its_own_empty_cache_and_gives_the_callers_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers = tmp_path / "callers-cache"
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(callers))
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "recipe: default.v1\nlanguage: en\npipeline:\n  - name: WhitespaceTokenizer\n"
+        "  - name: KeywordIntentClassifier\npolicies: []\n"
+    )
+    data = tmp_path / "nlu.yml"
+    data.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello\n'
+        "- intent: goodbye\n  examples: |\n    - farewell\n"
+    )
+    model, seconds = train_nlu(config, data, tmp_path / "out")
+    assert Path(model).is_file() and seconds > 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [Path(model).name]  # its cache is gone
+    assert not callers.exists() or not any(callers.iterdir())  # the caller's cache was not used
+    assert os.environ["RASA_CACHE_DIRECTORY"] == str(callers)
+    config.write_text("recipe: default.v1\nlanguage: en\npipeline:\n  - name: NoSuchComponent\npolicies: []\n")
+    with pytest.raises(Exception, match="NoSuchComponent"):
+        train_nlu(config, data, tmp_path / "failed")
+    assert os.environ["RASA_CACHE_DIRECTORY"] == str(callers)
 
 
 def test_a_variant_changes_diet_over_the_runs_settings_and_swaps_the_featurizer() -> None:
