@@ -40,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import yaml
@@ -147,19 +148,11 @@ def train_nlu(config: Path, data_file: Path, out: Path) -> tuple[str, float]:
     training time meaningless); returns its path and the seconds it took."""
     import rasa.model_training
 
-    previous = os.environ.get("RASA_CACHE_DIRECTORY")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out) as cache:
-        os.environ["RASA_CACHE_DIRECTORY"] = cache
-        try:
-            started = time.perf_counter()
-            model = rasa.model_training.train_nlu(str(config), str(data_file), str(out))
-            seconds = time.perf_counter() - started
-        finally:
-            if previous is None:
-                os.environ.pop("RASA_CACHE_DIRECTORY", None)
-            else:
-                os.environ["RASA_CACHE_DIRECTORY"] = previous
+    with tempfile.TemporaryDirectory(dir=out) as cache, mock.patch.dict(os.environ, {"RASA_CACHE_DIRECTORY": cache}):
+        started = time.perf_counter()
+        model = rasa.model_training.train_nlu(str(config), str(data_file), str(out))
+        seconds = time.perf_counter() - started
     if not model:
         raise RuntimeError(f"training on {data_file} produced no model")
     return model, seconds
