@@ -45,10 +45,11 @@ from unittest import mock
 import numpy as np
 import yaml
 
+from bot.sentiment_examples import LABELS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 REPORTS = Path(os.environ.get("SHOP_REPORTS_DIR", PROJECT_ROOT / "reports"))
-LABELS = ("negative", "neutral", "positive")
 
 
 def macro_f1(gold: list[str], predicted: list[str], labels: list[str] | None = None) -> float:
@@ -413,7 +414,7 @@ def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str
 
 def goemotions(split: str, limit: int | None = None) -> list[tuple[str, str]]:
     """Single-label negative / neutral / positive rows of a GoEmotions group split."""
-    from bot.sentiment import read_examples
+    from bot.sentiment_examples import read_examples
 
     pairs = read_examples(SHARED / "goemotions" / "group" / f"{split}.tsv")
     if limit and len(pairs) > limit:
@@ -490,7 +491,7 @@ def sentiment(out: Path, goemotions_limit: int) -> dict[str, Any]:
     """Ours (two classifiers, two training sets) against VADER, on GoEmotions test and our held-out shop
     messages. Classifiers: the logistic regression on the pipeline's frozen features ("frozen") and MiniLM
     fine-tuned ("fine_tuned"; its layers and passes above, config.yml's learning rate)."""
-    from bot.sentiment import read_examples
+    from bot.sentiment_examples import read_examples
 
     test_sets = {
         "goemotions_test": goemotions("test"),

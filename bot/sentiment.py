@@ -1,13 +1,17 @@
 """Sentiment on every message: negative / neutral / positive with a score, and frustration signals.
 
-Two classifiers, chosen by `encoder`:
-- "pipeline" (config.yml's): a multinomial logistic regression on the MiniLM features the pipeline
-  already computes (the sentence vector and the mean of the token vectors); no extra work per message;
-- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/minilm_tuning.py); better on
-  sentiment the frozen features blur (Reddit-like text, with an extra corpus), but its own MiniLM
-  forward pass per message costs about as much as the featurizer's (README "Benchmarks").
-Either is trained at `rasa train` time from our labelled examples (`training_file`, plus optional
-corpora given by path in `extra_training_files`) and persisted inside the Rasa model as arrays.
+Three classifiers, chosen by `encoder`:
+- "featurizer" (config.yml's): the sentiment head of bot.minilm_features.IntentTunedFeaturizer, which
+  tunes the pipeline's MiniLM on intents and on these labelled examples together (its own
+  `sentiment_files`) and puts each message's probabilities on it; no extra work per message;
+- "pipeline": a multinomial logistic regression on the frozen MiniLM features of
+  bot.minilm_features.CompiledLanguageModelFeaturizer (the sentence vector and the mean of the token
+  vectors); no extra work per message;
+- "fine_tuned": MiniLM's top layers fine-tuned with a linear head (bot/minilm_tuning.py) in a MiniLM
+  of its own: its forward pass per message costs about as much as the featurizer's.
+Each is trained at `rasa train` time from our labelled examples (`training_file`, plus optional
+corpora given by path in `extra_training_files`; the featurizer's from its `sentiment_files`) and
+persisted inside the Rasa model as arrays (README "Benchmarks" compares them).
 
 Frustration signals come from the text itself: shouting, repeated punctuation, profanity,
 "third time I ask", threats to leave. The result is added to the parse output as `sentiment`
@@ -16,7 +20,6 @@ Frustration signals come from the text itself: shouting, repeated punctuation, p
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
 import re
@@ -24,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -34,16 +36,16 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.minilm_features import CompiledLanguageModelFeaturizer
+from bot.minilm_features import TUNED_SENTIMENT, CompiledLanguageModelFeaturizer
 from bot.minilm_tuning import TunedMiniLM, load_minilm, read_state
+from bot.sentiment_examples import LABELS, read_examples
 
 logger = logging.getLogger(__name__)
 
-LABELS = ("negative", "neutral", "positive")
 SENTIMENT = "sentiment"
 WEIGHTS_FILE = "sentiment.npz"
 ENCODER_FILE = "sentiment_encoder.npz"
-ENCODERS = ("pipeline", "fine_tuned")
+ENCODERS = ("featurizer", "pipeline", "fine_tuned")
 NEUTRAL = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
 
 PROFANITY = re.compile(
@@ -83,32 +85,6 @@ def frustration_signals(text: str) -> list[str]:
     if THREAT_TO_LEAVE.search(text):
         signals.append("threat_to_leave")
     return signals
-
-
-def read_examples(path: Path) -> list[tuple[str, str]]:
-    """(text, label) pairs of a labelled file.
-
-    `.yml`: our format ({"examples": [{"text", "label"}]}). `.tsv`: a GoEmotions "group" split
-    (text, label ids, id; ids named in labels.txt beside it); only single-label negative,
-    neutral or positive rows are kept.
-    """
-    if path.suffix == ".tsv":
-        names = (path.parent / "labels.txt").read_text(encoding="utf-8").split()
-        pairs = []
-        with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
-                if len(row) < 2 or "," in row[1] or not row[1].strip().isdigit():
-                    continue
-                label = names[int(row[1])]
-                if label in LABELS:
-                    pairs.append((row[0], label))
-        return pairs
-    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    pairs = [(str(e["text"]), str(e["label"])) for e in content.get("examples", [])]
-    bad = sorted({label for _, label in pairs if label not in LABELS})
-    if bad:
-        raise ValueError(f"{path}: unknown sentiment labels {bad}; use {', '.join(LABELS)}")
-    return pairs
 
 
 def sentence_vector(message: Message) -> np.ndarray | None:
@@ -209,6 +185,15 @@ class SentimentAnalyzer(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the classifier on the labelled examples."""
+        if self._config.get("encoder") == "featurizer":
+            # the featurizer before this component trained the head and scored every training message
+            if not any(m.get(TUNED_SENTIMENT) for m in training_data.intent_examples):
+                raise ValueError(
+                    "SentimentAnalyzer with encoder featurizer reports the sentiment that "
+                    "bot.minilm_features.IntentTunedFeaturizer computes: put that featurizer before it, "
+                    "with sentiment_files"
+                )
+            return self._resource
         files = [Path(self._config["training_file"]), *map(Path, self._config.get("extra_training_files") or [])]
         pairs = [pair for path in files for pair in read_examples(path)]
         if not pairs:
@@ -274,6 +259,8 @@ class SentimentAnalyzer(GraphComponent):
         """The trained component."""
         component = cls(config, model_storage, resource, execution_context)
         try:
+            if config.get("encoder") == "featurizer":
+                return component  # nothing of its own: the featurizer holds the head
             with model_storage.read_from(resource) as directory:
                 if config.get("encoder") == "fine_tuned":
                     state = read_state(directory / ENCODER_FILE)
@@ -290,7 +277,10 @@ class SentimentAnalyzer(GraphComponent):
         return component
 
     def predict(self, texts: list[str]) -> list[dict[str, float]]:
-        """Label probabilities for texts (featurized here; used by the benchmark)."""
+        """Label probabilities for texts (featurized here; used by the benchmark). Not for encoder
+        "featurizer", whose scores only the pipeline's featurizer makes."""
+        if self._config.get("encoder") == "featurizer":
+            raise ValueError("encoder featurizer: the pipeline's IntentTunedFeaturizer scores the texts")
         if self._encoder is not None:
             return [self._named(row) for row in self._encoder.predict(texts)]
         return [NEUTRAL if vector is None else self.scores(vector) for vector in self.featurize(texts)]
@@ -310,6 +300,10 @@ class SentimentAnalyzer(GraphComponent):
     def _scores_of(self, messages: list[Message]) -> list[dict[str, float]]:
         """Each message's label probabilities (neutral for an empty one or an untrained component)."""
         texts = [str(message.get(TEXT) or "") for message in messages]
+        if self._config.get("encoder") == "featurizer":
+            tuned = [message.get(TUNED_SENTIMENT) if text.strip() else None
+                     for message, text in zip(messages, texts, strict=True)]  # fmt: skip
+            return [scores or NEUTRAL for scores in tuned]
         if self._encoder is not None:
             spoken = [i for i, text in enumerate(texts) if text.strip()]
             rows = self._encoder.predict([texts[i] for i in spoken]) if spoken else np.zeros((0, len(LABELS)))

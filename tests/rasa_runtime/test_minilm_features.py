@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -16,10 +17,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.minilm_features import (
+    SENTIMENT_HEAD_FILE,
     TUNED_LAYERS_FILE,
+    TUNED_SENTIMENT,
     CompiledLanguageModelFeaturizer,
     IntentTunedFeaturizer,
     TunedModelUnreadable,
+    as_served,
     remembered,
 )
 
@@ -180,3 +184,88 @@ def test_a_model_without_its_tuned_layers_is_refused_at_load(tmp_path: Path) -> 
         (directory / TUNED_LAYERS_FILE).write_bytes(b"not an archive")
     with pytest.raises(TunedModelUnreadable, match="train the model again"):
         IntentTunedFeaturizer.load(_tuned_config(), storage, resource, context)
+
+
+SENTIMENT = [("love it, thank you!", "positive"), ("perfect fit, great boots", "positive"),
+             ("brilliant service, so happy", "positive"), ("this is awful!!", "negative"),
+             ("broken again, terrible", "negative"), ("worst shop ever, I hate it", "negative"),
+             ("where is my parcel?", "neutral"), ("do you sell teapots", "neutral"),
+             ("what time do you open", "neutral")]  # fmt: skip
+
+
+def _sentiment_file(tmp_path: Path) -> Path:
+    labelled = tmp_path / "sentiment.yml"
+    labelled.write_text(yaml.safe_dump({"examples": [{"text": t, "label": lab} for t, lab in SENTIMENT]}))
+    return labelled
+
+
+def _scored(featurizer: IntentTunedFeaturizer, texts: list[str], batch: bool) -> list[dict[str, float] | None]:
+    messages = [Message(data={TEXT: text}) for text in texts]
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process(messages)
+    if batch:
+        featurizer.process_training_data(TrainingData(messages))
+    else:
+        featurizer.process(messages)
+    return [m.get(TUNED_SENTIMENT) for m in messages]
+
+
+def test_tuning_on_sentiment_too_keeps_a_head_that_scores_every_message(tmp_path: Path) -> None:
+    """Intents and sentiment tune the same layers; the sentiment head is stored in the model and, loaded
+    again, scores each message as the trained featurizer did, in batches and one by one."""
+    context = ExecutionContext(GraphSchema({}), "test")
+    for folder in ("model", "plain"):
+        (tmp_path / folder).mkdir()
+    storage = LocalModelStorage(tmp_path / "model")
+    resource = Resource("featurizer")
+    config = {**_tuned_config(), "sentiment_files": [str(_sentiment_file(tmp_path))], "epochs": 8,
+              "learning_rate": 2e-4}  # fmt: skip
+    trained = IntentTunedFeaturizer.create(config, storage, resource, context)
+    trained.train(_intent_data())
+    loaded = IntentTunedFeaturizer.load(config, storage, resource, context)
+    texts = [text for text, _ in SENTIMENT] + ["so happy with my new boots", "the zip broke, awful", ""]
+    expected = _scored(trained, texts, batch=True)
+    for scored in (_scored(loaded, texts, batch=True), _scored(loaded, texts, batch=False)):
+        for got, want in zip(scored[:-1], expected[:-1], strict=True):
+            assert got is not None and want is not None
+            assert got == pytest.approx(want, abs=1e-4)
+            assert sum(got.values()) == pytest.approx(1.0, abs=1e-5)
+        assert scored[-1] is None  # nothing said: nothing featurized, nothing scored
+    # the head learnt its examples, and sentences it never saw go the right way
+    learnt = [max(s, key=lambda k: s[k]) for s in expected[: len(SENTIMENT)] if s]
+    assert sum(got == want for got, (_, want) in zip(learnt, SENTIMENT, strict=True)) >= 7
+    happy, broken = expected[-3], expected[-2]
+    assert happy is not None and broken is not None
+    assert happy["positive"] > happy["negative"] and broken["negative"] > broken["positive"]
+    # a featurizer tuned on intents only scores nothing
+    plain = IntentTunedFeaturizer.create(_tuned_config(), LocalModelStorage(tmp_path / "plain"), resource, context)
+    plain.train(_intent_data())
+    assert _scored(plain, texts[:2], batch=True) == [None, None]
+
+
+def test_sentiment_files_without_examples_or_a_model_without_its_head_are_refused(tmp_path: Path) -> None:
+    context = ExecutionContext(GraphSchema({}), "test")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    empty = tmp_path / "empty.yml"
+    empty.write_text('version: "1"\nexamples: []\n')
+    config = {**_tuned_config(), "sentiment_files": [str(empty)]}
+    component = IntentTunedFeaturizer.create(config, LocalModelStorage(tmp_path / "a"), Resource("f"), context)
+    with pytest.raises(ValueError, match="no labelled sentiment examples"):
+        component.train(_intent_data())
+    # trained without sentiment, loaded as if with it: the head is missing
+    storage = LocalModelStorage(tmp_path / "b")
+    IntentTunedFeaturizer.create(_tuned_config(), storage, Resource("f"), context).train(_intent_data())
+    with storage.read_from(Resource("f")) as directory:
+        assert (directory / TUNED_LAYERS_FILE).is_file() and not (directory / SENTIMENT_HEAD_FILE).exists()
+    with pytest.raises(TunedModelUnreadable, match="train the model again"):
+        IntentTunedFeaturizer.load({**_tuned_config(), "sentiment_files": [str(_sentiment_file(tmp_path))]},
+                                   storage, Resource("f"), context)  # fmt: skip
+
+
+def test_the_tuned_text_is_what_the_featurizer_is_served() -> None:
+    """Tuning reads a message as the whitespace tokenizer leaves it: punctuation between words dropped,
+    apostrophes split (Rasa's tokenizer does both)."""
+    message = Message(data={TEXT: "where's my order?!  SO-123456 ... thanks :)"})
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process([message])
+    assert as_served(message) == "where s my order SO-123456 thanks"
+    assert as_served(Message(data={TEXT: "  not tokenized  "})) == "not tokenized"

@@ -14,8 +14,9 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.minilm_features import CompiledLanguageModelFeaturizer
-from bot.sentiment import SentimentAnalyzer, frustration_signals, read_examples
+from bot.minilm_features import TUNED_SENTIMENT, CompiledLanguageModelFeaturizer, IntentTunedFeaturizer
+from bot.sentiment import SentimentAnalyzer, frustration_signals
+from bot.sentiment_examples import read_examples
 
 
 @pytest.mark.parametrize(
@@ -146,3 +147,47 @@ def test_unreadable_stored_encoder_gives_neutral_not_a_crash(tmp_path: Path) -> 
     message = Message(data={TEXT: "this is terrible"})
     component.process([message])
     assert message.get("sentiment")["label"] == "neutral"
+
+
+def test_featurizer_encoder_reports_the_tuned_featurizers_sentiment(tmp_path: Path) -> None:
+    """With `encoder: featurizer` the component reports what IntentTunedFeaturizer's sentiment head
+    scored (plus the frustration signals), trains and stores nothing of its own, and refuses a pipeline
+    whose featurizer scores no sentiment."""
+    context = ExecutionContext(GraphSchema({}), "test")
+    for folder in ("featurizer", "plain", "model"):
+        (tmp_path / folder).mkdir()
+    tuning = {**IntentTunedFeaturizer.get_default_config(), "model_weights": os.environ["MINILM_MODEL_DIR"],
+              "sentence_pooling": "mean", "tuned_layers": 1, "epochs": 2, "batch_size": 4}  # fmt: skip
+    said = {"order_status": ["where is my order", "has my parcel shipped"], "greet": ["hello", "hi there"]}
+    training = TrainingData([Message(data={TEXT: t, INTENT: i}) for i, texts in said.items() for t in texts])
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(training)
+    config = {**SentimentAnalyzer.get_default_config(), "encoder": "featurizer"}
+    storage = LocalModelStorage(tmp_path / "model")
+
+    plain = IntentTunedFeaturizer.create(tuning, LocalModelStorage(tmp_path / "plain"), Resource("f"), context)
+    plain.train(training)
+    plain.process_training_data(training)
+    with pytest.raises(ValueError, match="sentiment_files"):
+        SentimentAnalyzer.create(config, storage, Resource("sentiment"), context).train(training)
+
+    with_sentiment = {**tuning, "sentiment_files": [str(_labelled(tmp_path))]}
+    featurizer = IntentTunedFeaturizer.create(
+        with_sentiment, LocalModelStorage(tmp_path / "featurizer"), Resource("f"), context
+    )
+    featurizer.train(training)
+    featurizer.process_training_data(training)
+    SentimentAnalyzer.create(config, storage, Resource("sentiment"), context).train(training)
+    component = SentimentAnalyzer.load(config, storage, Resource("sentiment"), context)
+    messages = [Message(data={TEXT: text}) for text in ("THIS IS AWFUL!!!", "thanks, all good", "")]
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process(messages)
+    featurizer.process(messages)
+    component.process(messages)
+    for message in messages[:2]:
+        tuned = message.get(TUNED_SENTIMENT)
+        reported = message.get("sentiment")
+        assert reported["scores"] == pytest.approx(tuned, abs=1e-4)
+        assert reported["label"] == max(tuned, key=lambda k: tuned[k])
+    assert messages[0].get("sentiment")["frustration"] == ["shouting", "repeated_punctuation"]
+    assert messages[2].get("sentiment")["label"] == "neutral"
+    with pytest.raises(ValueError, match="IntentTunedFeaturizer scores the texts"):
+        component.predict(["hello"])
