@@ -12,11 +12,12 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.forms import TextAnswersForm
 from actions.identity import ask_to_identify
 from actions.orders import named_or_recent_orders, still_in_warehouse
 from actions.shop import customer_of, shop_database
@@ -67,8 +68,10 @@ class ActionStartAddressChange(Action):
         return [*cleared(), SlotSet("address_order", open_orders[0].number), FollowupAction(FORM)]
 
 
-class ValidateAddressForm(FormValidationAction):
+class ValidateAddressForm(TextAnswersForm):
     """Plain checks on each part of the address; the store checks lengths again."""
+
+    text_slots = ("address_line1", "address_city", "address_postal_code", "address_country")
 
     def name(self) -> str:
         return "validate_address_form"

@@ -13,11 +13,12 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.forms import TextAnswersForm
 from actions.shop import channel_of, customer_of, shop_database
 from store.errors import StoreError
 from store.identity import (
@@ -49,8 +50,14 @@ def ask_to_identify(dispatcher: CollectingDispatcher, request: str) -> list[dict
     return [SlotSet("pending_request", request if request in RESUMABLE else None), FollowupAction(FORM)]
 
 
-class ValidateIdentifyForm(FormValidationAction):
+class ValidateIdentifyForm(TextAnswersForm):
     """Checks the email address and order number against the shop's records."""
+
+    text_slots = ("verify_order_id", "verify_code")
+
+    def clearly_answers(self, slot: str, text: str) -> bool:
+        """Asking for a code instead of the order number is an answer, whatever the NLU makes of it."""
+        return slot == "verify_order_id" and bool(WANTS_CODE.search(text) or ORDER_NUMBER.search(text.upper()))
 
     def name(self) -> str:
         return "validate_identify_form"

@@ -12,12 +12,13 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.complaints import file_ticket
+from actions.forms import TextAnswersForm
 from actions.identity import ask_to_identify
 from actions.shop import customer_of, shop_database
 from catalog.prices import money
@@ -115,8 +116,10 @@ def _item_chosen(text: str, items: list[OrderItem]) -> OrderItem | None:
     return None
 
 
-class ValidateReturnForm(FormValidationAction):
+class ValidateReturnForm(TextAnswersForm):
     """Every answer is checked against the customer's own orders; which is wrong is said plainly."""
+
+    text_slots = ("return_order", "return_item", "return_reason", "return_condition", "exchange_for")
 
     def name(self) -> str:
         return "validate_return_form"
