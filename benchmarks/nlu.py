@@ -475,6 +475,7 @@ def joint_tuned_sentiment(out: Path, extra: list[str]) -> Callable[[list[str]], 
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     from bot.minilm_features import TUNED_SENTIMENT, IntentTunedFeaturizer
+    from bot.sentiment import NEUTRAL
 
     settings = {key: value for key, value in shipped_settings(FEATURIZER).items() if key != "name"}
     config = {**IntentTunedFeaturizer.get_default_config(), **JOINT_TUNING, **settings}
@@ -491,8 +492,7 @@ def joint_tuned_sentiment(out: Path, extra: list[str]) -> Callable[[list[str]], 
         messages = [Message(data={"text": text}) for text in texts]
         tokenizer.process(messages)
         featurizer.process_training_data(TrainingData(messages))  # batches of 64
-        neutral = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
-        return [m.get(TUNED_SENTIMENT) or neutral for m in messages]
+        return [m.get(TUNED_SENTIMENT) or NEUTRAL for m in messages]
 
     return predict
 

@@ -65,7 +65,7 @@ class CompiledLanguageModelFeaturizer(LanguageModelFeaturizer):
     def _post_process_sequence_embeddings(self, sequence_embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sentences, sequences = super()._post_process_sequence_embeddings(sequence_embeddings)
         if self._config.get("sentence_pooling", "cls") == "mean":
-            means = np.stack([np.asarray(tokens, dtype=np.float32).mean(axis=0) for tokens in sequence_embeddings])
+            means = token_means(sequence_embeddings)
             sentences = means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
         return sentences, sequences
 
@@ -104,6 +104,11 @@ class CompiledLanguageModelFeaturizer(LanguageModelFeaturizer):
             tf.convert_to_tensor(np.asarray(batch_attention_mask, dtype=np.int32)),
         )
         return np.asarray(hidden.numpy())
+
+
+def token_means(sequence_embeddings: Any) -> np.ndarray:
+    """Each text's mean token vector over every real token, [CLS] and [SEP] included (one row a text)."""
+    return np.stack([np.asarray(tokens, dtype=np.float32).mean(axis=0) for tokens in sequence_embeddings])
 
 
 def remembered(word: str) -> bool:
@@ -268,9 +273,7 @@ class IntentTunedFeaturizer(CompiledLanguageModelFeaturizer):
     def _post_process_sequence_embeddings(self, sequence_embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # what the sentiment head was trained on: the mean over every real token, [CLS] and [SEP] included
         if self._sentiment_head is not None:
-            self._pooled = np.stack(
-                [np.asarray(tokens, dtype=np.float32).mean(axis=0) for tokens in sequence_embeddings]
-            )
+            self._pooled = token_means(sequence_embeddings)
         return super()._post_process_sequence_embeddings(sequence_embeddings)
 
     def _get_docs_for_batch(

@@ -35,15 +35,20 @@ TEXTS = [
 ]
 
 
-def features(featurizer: LanguageModelFeaturizer, batch: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-    messages = [Message(data={TEXT: text}) for text in TEXTS]
+def featurized(featurizer: LanguageModelFeaturizer, texts: list[str], batch: bool) -> list[Message]:
+    """Messages of the texts, tokenized and featurized in one batch or one by one."""
+    messages = [Message(data={TEXT: text}) for text in texts]
     WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process(messages)
     if batch:
         featurizer.process_training_data(TrainingData(messages))
     else:
         featurizer.process(messages)
+    return messages
+
+
+def features(featurizer: LanguageModelFeaturizer, batch: bool) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
-    for message in messages:
+    for message in featurized(featurizer, TEXTS, batch):
         sequence, sentence = message.get_dense_features(TEXT)
         assert sequence is not None and sentence is not None
         out.append((np.asarray(sequence.features), np.asarray(sentence.features)))
@@ -200,13 +205,7 @@ def _sentiment_file(tmp_path: Path) -> Path:
 
 
 def _scored(featurizer: IntentTunedFeaturizer, texts: list[str], batch: bool) -> list[dict[str, float] | None]:
-    messages = [Message(data={TEXT: text}) for text in texts]
-    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process(messages)
-    if batch:
-        featurizer.process_training_data(TrainingData(messages))
-    else:
-        featurizer.process(messages)
-    return [m.get(TUNED_SENTIMENT) for m in messages]
+    return [m.get(TUNED_SENTIMENT) for m in featurized(featurizer, texts, batch)]
 
 
 def test_tuning_on_sentiment_too_keeps_a_head_that_scores_every_message(tmp_path: Path) -> None:
