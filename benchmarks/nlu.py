@@ -92,6 +92,10 @@ def nlu_config(
     config["pipeline"] = [c for c in config["pipeline"] if c["name"] not in drop]
     for component in config["pipeline"]:
         component.update((overrides or {}).get(component["name"], {}))
+    # a DIET left with neither task (the entity DIET where a run asks for no entities) is left out
+    config["pipeline"] = [
+        c for c in config["pipeline"] if c.get("intent_classification", True) or c.get("entity_recognition", True)
+    ]
     config["policies"] = []
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
         yaml.safe_dump(config, handle)
@@ -100,19 +104,28 @@ def nlu_config(
 
 @dataclass(frozen=True)
 class Variant:
-    """What a cv or clinc run changes in config.yml's pipeline (nothing by default): the intent-tuned
-    MiniLM featurizer with `tuned_layers` layers tuned in place of config.yml's (for `tuning_passes`
-    passes over the examples; 0: the featurizer's default), and DIET options."""
+    """What a cv or clinc run changes in config.yml's pipeline (nothing by default): another
+    configuration file in its place (`config`), the intent-tuned MiniLM featurizer with
+    `tuned_layers` layers tuned (for `tuning_passes` passes over the examples; 0: the featurizer's
+    default), and DIET options."""
 
     tuned_layers: int = 0
     diet: dict[str, Any] = field(default_factory=dict)
     tuning_passes: int = 0
+    config: Path | None = None
+
+    @property
+    def config_file(self) -> Path:
+        """The configuration the run starts from."""
+        return self.config or PROJECT_ROOT / "config.yml"
 
     def __post_init__(self) -> None:
         if self.tuned_layers < 0 or self.tuning_passes < 0:
             raise ValueError("tuned layers and tuning passes cannot be negative")
         if self.tuning_passes and not self.tuned_layers:
             raise ValueError("tuning passes need a tuned featurizer: give the tuned layers too")
+        if self.config and not self.config.is_file():
+            raise ValueError(f"no configuration file {self.config}")
 
     def overrides(self, diet_defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """nlu_config overrides: DIET's (run defaults first, the variant's over them) and the featurizer's."""
@@ -137,9 +150,10 @@ class Variant:
 
         passes = self.tuning_passes or IntentTunedFeaturizer.get_default_config()["epochs"]
         return {
+            **({"config": str(self.config)} if self.config else {}),
             "featurizer": f"intent-tuned MiniLM, top {self.tuned_layers} layers, {passes} passes"
             if self.tuned_layers
-            else "config.yml's",
+            else "the configuration's",
             "diet_options_changed": dict(sorted(self.diet.items())),
         }
 
@@ -171,6 +185,64 @@ def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
     return asyncio.run(run())
 
 
+OUT_OF_SCOPE_LABELS = frozenset({"out_of_scope", "oos"})  # ours, CLINC150's
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One parse as the fallback judges it: the intent (a retrieval intent's full key), its
+    confidence, its lead over the second intent, and the FamiliarityFallback's score."""
+
+    intent: str
+    confidence: float
+    margin: float | None = None
+    familiarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A labelled split's predictions for threshold choice: confidences (-1: rejected whatever the
+    threshold), right or wrong, out of scope or not, familiarity scores (None: not judged on them)."""
+
+    confidences: list[float]
+    correct: list[bool]
+    is_oos: list[bool]
+    familiarity: list[float] | None
+
+    def best_thresholds(self, balanced: bool = False) -> tuple[float, float | None]:
+        """choose_thresholds on these predictions."""
+        return choose_thresholds(self.confidences, self.correct, self.is_oos, self.familiarity, balanced)
+
+    def figures(self, threshold: float, min_similarity: float | None) -> dict[str, Any]:
+        """oos_figures of these predictions."""
+        return oos_figures(self.confidences, self.correct, self.is_oos, threshold, self.familiarity, min_similarity)
+
+
+def prediction(parse: dict[str, Any]) -> Prediction:
+    """A parse's prediction."""
+    ranking = [float(r["confidence"]) for r in parse.get("intent_ranking") or []]
+    familiarity = parse.get("familiarity")
+    return Prediction(
+        intent=full_intent(parse),
+        confidence=float(parse["intent"]["confidence"]),
+        margin=ranking[0] - ranking[1] if len(ranking) >= 2 else None,
+        familiarity=None if familiarity is None else float(familiarity),
+    )
+
+
+def write_predictions(name: str, texts: dict[str, list[list[str]]], predicted: dict[str, list[Prediction]]) -> None:
+    """Every prediction with its sentence and gold label into reports/<name>, to study other rules
+    without retraining (the run's figures are in nlu.json)."""
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    rows = {
+        split: [
+            {"text": text, "gold": gold, **vars(p)} for (text, gold), p in zip(pairs, predicted[split], strict=True)
+        ]
+        for split, pairs in texts.items()
+    }
+    (REPORTS / name).write_text(json.dumps(rows) + "\n", encoding="utf-8")
+
+
 def full_intent(parse: dict[str, Any]) -> str:
     """The predicted intent, with the response key for retrieval intents (faq/shipping_policy)."""
     name = str((parse.get("intent") or {}).get("name"))
@@ -191,6 +263,8 @@ def our_training_data() -> Any:
 
 
 FALLBACKS = frozenset({"FallbackClassifier", "bot.unknown_words.UnknownWordsFallback"})
+# the familiarity component stays in, scoring every parse without acting on it
+SCORE_ONLY = {"bot.familiarity.FamiliarityFallback": {"min_similarity": None}}
 
 
 def clinc_out_of_scope(split: str) -> list[str]:
@@ -214,13 +288,14 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
     labels = [m.get_full_intent() for m in examples]
     # sentiment is measured in its own section and changes no intent or entity: left out to save time
     config = nlu_config(
-        PROJECT_ROOT / "config.yml",
+        variant.config_file,
         drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer"},
-        overrides=variant.overrides(),
+        overrides={**variant.overrides(), **SCORE_ONLY},
     )
     foreign = clinc_out_of_scope("val")
-    gold, ours, base, confidences = [], [], [], []
-    foreign_parses: list[dict[str, Any]] = []
+    gold, base, texts = [], [], []
+    ours: list[Prediction] = []
+    foreign_predictions: list[Prediction] = []
     gold_entities: list[set[tuple[str, int, int]]] = []
     our_entities: list[set[tuple[str, int, int]]] = []
     seconds = []
@@ -234,36 +309,42 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
         model, took = train_nlu(config, data_file, out / f"fold{fold}")
         seconds.append(took)
         parses = parse_all(model, [m.get("text") for m in test] + foreign)
-        parses, foreign_parses = parses[: len(test)], foreign_parses + parses[len(test) :]
+        parses, foreign_parses = parses[: len(test)], parses[len(test) :]
+        foreign_predictions += [prediction(p) for p in foreign_parses]
         gold += [m.get_full_intent() for m in test]
-        ours += [full_intent(p) for p in parses]
-        confidences += [float(p["intent"]["confidence"]) for p in parses]
+        texts += [m.get("text") for m in test]
+        ours += [prediction(p) for p in parses]
         for message, parse in zip(test, parses, strict=True):
             gold_entities.append({(e["entity"], e["start"], e["end"]) for e in message.get("entities") or []})
             our_entities.append({(e["entity"], e["start"], e["end"]) for e in parse.get("entities") or []})
         baseline = tfidf_baseline([examples[i].get("text") for i in train_idx], [labels[i] for i in train_idx])
         base += [label for label, _ in baseline([m.get("text") for m in test])]
         print(
-            f"    intent accuracy so far {np.mean([g == o for g, o in zip(gold, ours, strict=True)]):.3f}", flush=True
+            f"    intent accuracy so far {np.mean([g == o.intent for g, o in zip(gold, ours, strict=True)]):.3f}",
+            flush=True,
         )
+    intents = [p.intent for p in ours]
     strict = entity_f1(gold_entities, our_entities, relaxed=False)
     relaxed = entity_f1(gold_entities, our_entities, relaxed=True)
-    confusions = Counter((g, o) for g, o in zip(gold, ours, strict=True) if g != o).most_common(10)
+    confusions = Counter((g, o) for g, o in zip(gold, intents, strict=True) if g != o).most_common(10)
     # out of scope: our out_of_scope examples and the foreign sentences; answering with the
     # out_of_scope intent is handling them as well as falling back is
-    foreign_intents = [full_intent(p) for p in foreign_parses]
-    is_oos = [g == "out_of_scope" for g in gold] + [True] * len(foreign_parses)
-    all_confidences = confidences + [float(p["intent"]["confidence"]) for p in foreign_parses]
-    correct = [g == o for g, o in zip(gold, ours, strict=True)] + [i == "out_of_scope" for i in foreign_intents]
-    confidences_for_oos = rejection_confidences(ours + foreign_intents, all_confidences)
-    threshold = choose_threshold(confidences_for_oos, correct, is_oos)
+    foreign_gold = ["oos"] * len(foreign_predictions)
+    write_predictions(
+        "cv_predictions.json",
+        {"out_of_fold": [[t, g] for t, g in zip(texts, gold, strict=True)],
+         "clinc_oos_val": [[t, "oos"] for t in foreign * folds]},
+        {"out_of_fold": ours, "clinc_oos_val": foreign_predictions},
+    )  # fmt: skip
+    shipped = judged(ours + foreign_predictions, gold + foreign_gold, "shipped")
+    threshold, similarity = shipped.best_thresholds()
     return {
         "folds": folds,
         **variant.describe(),
         "examples": len(examples),
         "intents": len(set(labels)),
-        "intent_macro_f1": round(macro_f1(gold, ours), 4),
-        "intent_accuracy": round(float(np.mean([g == o for g, o in zip(gold, ours, strict=True)])), 4),
+        "intent_macro_f1": round(macro_f1(gold, intents), 4),
+        "intent_accuracy": round(float(np.mean([g == o for g, o in zip(gold, intents, strict=True)])), 4),
         "baseline_tfidf_macro_f1": round(macro_f1(gold, base), 4),
         "baseline_tfidf_accuracy": round(float(np.mean([g == b for g, b in zip(gold, base, strict=True)])), 4),
         "entity_f1_strict": strict,
@@ -272,8 +353,13 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
         "fallback_threshold": {
             "out_of_scope_sentences": f"{gold.count('out_of_scope')} ours + {len(foreign)} CLINC150 oos_val "
             f"(parsed by each of the {folds} fold models)",
-            "chosen": oos_figures(confidences_for_oos, correct, is_oos, threshold),
-            "at_0.6": oos_figures(confidences_for_oos, correct, is_oos, 0.6),
+            "rule": "config.yml's FallbackClassifier (threshold, ambiguity_threshold) and FamiliarityFallback "
+            "(min_similarity), both thresholds chosen together by accuracy",
+            "chosen": shipped.figures(threshold, similarity),
+            "as_configured": shipped.figures(
+                float(shipped_settings("FallbackClassifier")["threshold"]),
+                shipped_settings("bot.familiarity.FamiliarityFallback").get("min_similarity"),
+            ),
         },
         "training_seconds_per_fold": round(statistics.fmean(seconds), 1),
     }
@@ -300,47 +386,93 @@ def entity_f1(gold: list[set[tuple[str, int, int]]], found: list[set[tuple[str, 
 # ---------------------------------------------------------------------------------------------- 2. CLINC150
 
 
-def rejection_confidences(predicted: list[str], confidences: list[float]) -> list[float]:
+def rejection_confidences(
+    predicted: list[str],
+    confidences: list[float],
+    margins: list[float | None] | None = None,
+    ambiguity: float = 0.0,
+) -> list[float]:
     """Confidences as the fallback sees them: answering with the out_of_scope intent is a rejection
-    at any threshold, so such predictions count as confidence -1."""
-    return [-1.0 if label == "out_of_scope" else c for label, c in zip(predicted, confidences, strict=True)]
+    at any threshold, and so is a top intent less than `ambiguity` ahead of the second (config.yml's
+    FallbackClassifier `ambiguity_threshold`); such predictions count as confidence -1."""
+    gaps = margins if margins is not None else [None] * len(predicted)
+    return [
+        -1.0 if label == "out_of_scope" or (gap is not None and gap < ambiguity) else c
+        for label, c, gap in zip(predicted, confidences, gaps, strict=True)
+    ]
+
+
+def rejected(
+    confidences: list[float],
+    threshold: float,
+    familiarity: list[float] | None = None,
+    min_similarity: float | None = None,
+) -> np.ndarray:
+    """Which predictions the fallback takes: confidence under the threshold, or (with a familiarity
+    threshold) a message less like the training examples than `min_similarity`."""
+    low = np.asarray(confidences, dtype=float) < threshold
+    if familiarity is not None and min_similarity is not None:
+        low |= np.asarray(familiarity, dtype=float) < min_similarity
+    return low
+
+
+def choose_thresholds(
+    confidences: list[float],
+    correct: list[bool],
+    is_oos: list[bool],
+    familiarity: list[float] | None = None,
+    balanced: bool = False,
+) -> tuple[float, float | None]:
+    """The confidence threshold (and, given familiarity scores, the FamiliarityFallback's
+    `min_similarity`, None for off) with the best validation accuracy, out-of-scope counted as a
+    class; `balanced`: the best mean of in-scope accuracy and out-of-scope recall, each group weighing
+    the same however few out-of-scope sentences the validation set has (CLINC150's: 100 of 3,100).
+    Ties go to the lowest thresholds (the fewest answers withheld)."""
+    ok, oos = np.asarray(correct, dtype=bool), np.asarray(is_oos, dtype=bool)
+    thresholds = np.round(np.arange(0.0, 1.0, 0.01), 2)
+    similarities: list[float | None] = [None]
+    if familiarity is not None:
+        similarities += [float(s) for s in np.round(np.arange(0.0, 1.0, 0.01), 2)]
+    best: tuple[float, float | None] = (0.0, None)
+    best_score = -1.0
+    for similarity in similarities:
+        taken = np.stack([rejected(confidences, t, familiarity, similarity) for t in thresholds])
+        hits = np.where(oos[None, :], taken, ~taken & ok[None, :])
+        if balanced:
+            groups = [hits[:, side].mean(axis=1) if side.any() else np.zeros(len(thresholds)) for side in (~oos, oos)]
+            scores = np.mean(groups, axis=0)
+        else:
+            scores = hits.mean(axis=1)
+        at = int(np.argmax(scores))
+        if scores[at] > best_score + 1e-12:
+            best, best_score = (float(thresholds[at]), similarity), float(scores[at])
+    return best
 
 
 def choose_threshold(
     confidences: list[float], correct: list[bool], is_oos: list[bool], balanced: bool = False
 ) -> float:
-    """The confidence threshold with the best validation accuracy, out-of-scope counted as a class;
-    `balanced`: the best mean of in-scope accuracy and out-of-scope recall, each group weighing the
-    same however few out-of-scope sentences the validation set has (CLINC150's: 100 of 3,100)."""
-    best, best_score = 0.0, -1.0
-    for threshold in np.arange(0.0, 1.0, 0.01):
-        hits = [
-            (oos and conf < threshold) or (not oos and conf >= threshold and ok)
-            for conf, ok, oos in zip(confidences, correct, is_oos, strict=True)
-        ]
-        if balanced:
-            groups = [[hit for hit, oos in zip(hits, is_oos, strict=True) if oos == side] for side in (False, True)]
-            score = float(np.mean([np.mean(group) if group else 0.0 for group in groups]))
-        else:
-            score = float(np.mean(hits))
-        if score > best_score:
-            best, best_score = float(threshold), score
-    return round(best, 2)
+    """The confidence threshold alone (choose_thresholds without familiarity)."""
+    return choose_thresholds(confidences, correct, is_oos, balanced=balanced)[0]
 
 
 def oos_figures(
-    confidences: list[float], correct: list[bool], is_oos: list[bool], threshold: float
-) -> dict[str, float]:
-    """In-scope accuracy, out-of-scope recall and precision at a threshold."""
-    rejected = [conf < threshold for conf in confidences]
-    in_scope = [ok and not rej for ok, rej, oos in zip(correct, rejected, is_oos, strict=True) if not oos]
-    oos_hits = [rej for rej, oos in zip(rejected, is_oos, strict=True) if oos]
-    true_rejections = sum(rej and oos for rej, oos in zip(rejected, is_oos, strict=True))
+    confidences: list[float],
+    correct: list[bool],
+    is_oos: list[bool],
+    threshold: float,
+    familiarity: list[float] | None = None,
+    min_similarity: float | None = None,
+) -> dict[str, Any]:
+    """In-scope accuracy, out-of-scope recall and precision at a threshold (and familiarity threshold)."""
+    taken = rejected(confidences, threshold, familiarity, min_similarity)
+    ok, oos = np.asarray(correct, dtype=bool), np.asarray(is_oos, dtype=bool)
     return {
-        "in_scope_accuracy": round(float(np.mean(in_scope)), 4),
-        "oos_recall": round(float(np.mean(oos_hits)), 4),
-        "oos_precision": round(true_rejections / max(sum(rejected), 1), 4),
+        "in_scope_accuracy": round(float(np.mean(ok[~oos] & ~taken[~oos])), 4),
+        "oos_recall": round(float(np.mean(taken[oos])), 4),
+        "oos_precision": round(float((taken & oos).sum() / max(int(taken.sum()), 1)), 4),
         "threshold": threshold,
+        **({"min_similarity": min_similarity} if familiarity is not None else {}),
     }
 
 
@@ -363,36 +495,28 @@ def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str
     data_file = out / "clinc_train.yml"
     data_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = nlu_config(
-        PROJECT_ROOT / "config.yml",
+        variant.config_file,
         drop=FALLBACKS | {"bot.sentiment.SentimentAnalyzer", "bot.shop_entities.ShopEntityExtractor",
                           "bot.retrieval.GatedResponseSelector", "EntitySynonymMapper", "bot.input_guard.InputGuard"},
-        overrides=variant.overrides({"entity_recognition": False, "epochs": epochs}),
+        overrides={**variant.overrides({"entity_recognition": False, "epochs": epochs}), **SCORE_ONLY},
     )  # fmt: skip
     print(f"  training on {len(train)} CLINC150 sentences ({epochs} epochs)", flush=True)
     model, seconds = train_nlu(config, data_file, out / "clinc")
 
-    def ours(texts: list[str]) -> list[tuple[str, float]]:
-        return [(str(p["intent"]["name"]), float(p["intent"]["confidence"])) for p in parse_all(model, texts)]
+    def ours(texts: list[str]) -> list[Prediction]:
+        return [prediction(p) for p in parse_all(model, texts)]
 
-    def with_threshold(predict: Callable[[list[str]], list[tuple[str, float]]]) -> dict[str, Any]:
-        def judged(split: list[list[str]]) -> tuple[list[float], list[bool], list[bool]]:
-            predictions = predict([text for text, _ in split])
-            labels = [label for label, _ in predictions]
-            confidences = rejection_confidences(labels, [c for _, c in predictions])
-            correct = [p == gold for p, (_, gold) in zip(labels, split, strict=True)]
-            return confidences, correct, [gold == "oos" for _, gold in split]
+    def baseline_predictions(texts: list[str]) -> list[Prediction]:
+        return [Prediction(label, confidence) for label, confidence in baseline(texts)]
 
-        validation, test = judged(data["val"] + data["oos_val"]), judged(data["test"] + data["oos_test"])
-        balanced = choose_threshold(*validation, balanced=True)
-        return {
-            **oos_figures(*test, choose_threshold(*validation)),
-            "with_balanced_threshold": oos_figures(*test, balanced),
-        }
-
+    splits = {"validation": data["val"] + data["oos_val"], "test": data["test"] + data["oos_test"]}
     print("  evaluating on validation and test", flush=True)
     started = time.perf_counter()
     baseline = tfidf_baseline([t for t, _ in train], [i for _, i in train])
     baseline_seconds = time.perf_counter() - started
+    predicted = {name: ours([text for text, _ in split]) for name, split in splits.items()}
+    write_predictions("clinc_predictions.json", splits, predicted)
+    gold = {name: [label for _, label in split] for name, split in splits.items()}
     return {
         "train_sentences": len(train),
         "out_of_scope_training": f"{len(data['oos_train'])} oos_train sentences as intent out_of_scope"
@@ -400,13 +524,53 @@ def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str
         else "none (threshold only)",
         "test": f"{len(data['test'])} in-scope + {len(data['oos_test'])} out-of-scope",
         "pipeline": {
-            **with_threshold(ours),
+            **fallback_figures(predicted, gold),
             "training_seconds": round(seconds, 1),
             "epochs": epochs,
             **variant.describe(),
         },
-        "baseline_tfidf": {**with_threshold(baseline), "training_seconds": round(baseline_seconds, 1)},
+        "baseline_tfidf": {
+            **fallback_figures({n: baseline_predictions([t for t, _ in split]) for n, split in splits.items()}, gold),
+            "training_seconds": round(baseline_seconds, 1),
+        },
     }
+
+
+def judged(predictions: list[Prediction], gold: list[str], rule: str) -> Judged:
+    """Predictions of a labelled split as a fallback `rule` sees them: "confidence" (the threshold
+    alone), "shipped" (config.yml's: the threshold, its ambiguity margin and, where the predictions
+    have them, familiarity scores)."""
+    ambiguity = float(shipped_settings("FallbackClassifier").get("ambiguity_threshold", 0.0))
+    margins = [p.margin for p in predictions] if rule == "shipped" else None
+    labels = [p.intent for p in predictions]
+    familiarity = [p.familiarity for p in predictions]
+    return Judged(
+        confidences=rejection_confidences(labels, [p.confidence for p in predictions], margins, ambiguity),
+        correct=[label == g for label, g in zip(labels, gold, strict=True)],
+        is_oos=[g in OUT_OF_SCOPE_LABELS for g in gold],
+        familiarity=[float(f) for f in familiarity if f is not None]
+        if rule == "shipped" and all(f is not None for f in familiarity)
+        else None,
+    )
+
+
+def fallback_figures(predicted: dict[str, list[Prediction]], gold: dict[str, list[str]]) -> dict[str, Any]:
+    """Test figures with thresholds chosen on validation: config.yml's fallback rule (confidence,
+    ambiguity, familiarity) by validation accuracy, and by the balanced mean; the confidence threshold
+    alone, as in runs before familiarity."""
+    found: dict[str, Any] = {}
+    for rule, balanced, key in (
+        ("shipped", False, ""),
+        ("shipped", True, "with_balanced_threshold"),
+        ("confidence", False, "confidence_only"),
+    ):
+        threshold, similarity = judged(predicted["validation"], gold["validation"], rule).best_thresholds(balanced)
+        figures = judged(predicted["test"], gold["test"], rule).figures(threshold, similarity)
+        if key:
+            found[key] = figures
+        else:
+            found.update(figures)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- 3. sentiment
@@ -730,11 +894,14 @@ def main() -> None:
         default={},
         help="cv and clinc with these DIETClassifier options changed: number_of_transformer_layers=0,epochs=20",
     )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="cv and clinc with this configuration file in place of config.yml"
+    )
     parser.add_argument("--goemotions-limit", type=int, default=16000)
     parser.add_argument("--latency-messages", type=int, default=300)
     args = parser.parse_args()
     try:
-        variant = Variant(args.tuned_layers, args.diet, args.tuning_passes)
+        variant = Variant(args.tuned_layers, args.diet, args.tuning_passes, args.config)
     except ValueError as error:
         parser.error(str(error))
     sections = set(args.only.split(","))

@@ -21,11 +21,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-FALLBACK_INTENT = "nlu_fallback"
+from bot.nlu_fallback import fall_back
+
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 WORDS_FILE = "training_words.json"
 NUMBERS_ONLY = re.compile(r"[\s#+.,:/-]*\d[\d\s#+.,:/-]*")  # digits and separators, no word
@@ -120,10 +121,7 @@ class UnknownWordsFallback(GraphComponent):
             ratio = 1.0 if NUMBERS_ONLY.fullmatch(text) else self.unknown_ratio(text)
             if ratio <= self._max_unknown_ratio:
                 continue
-            fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: ratio}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
-            message.set(INTENT, fallback, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+            fall_back(message, ratio)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

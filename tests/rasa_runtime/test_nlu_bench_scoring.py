@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks.nlu import (
+    Prediction,
     Variant,
     choose_threshold,
+    choose_thresholds,
     diet_options,
+    judged,
     oos_figures,
+    prediction,
     rejection_confidences,
     train_full_model,
     train_nlu,
@@ -21,6 +25,56 @@ from benchmarks.nlu import (
 def test_answering_out_of_scope_is_a_rejection_at_any_threshold() -> None:
     confidences = rejection_confidences(["greet", "out_of_scope", "out_of_scope"], [0.9, 0.99, 0.2])
     assert confidences == [0.9, -1.0, -1.0]
+
+
+def test_an_ambiguous_answer_is_a_rejection_at_any_threshold_as_the_fallback_classifier_makes_it() -> None:
+    confidences = rejection_confidences(["greet", "thank", "greet"], [0.9, 0.5, 0.55], [0.85, 0.05, None], 0.1)
+    assert confidences == [0.9, -1.0, 0.55]  # no second intent: nothing to be ambiguous with
+
+
+def test_a_parse_gives_its_intent_its_lead_and_its_familiarity() -> None:
+    parse = {
+        "intent": {"name": "faq", "confidence": 0.8},
+        "intent_ranking": [{"name": "faq", "confidence": 0.8}, {"name": "greet", "confidence": 0.15}],
+        "response_selector": {"faq": {"response": {"intent_response_key": "faq/returns_policy"}}},
+        "familiarity": 0.71,
+    }
+    assert prediction(parse) == Prediction("faq/returns_policy", 0.8, pytest.approx(0.65), 0.71)
+    assert prediction({"intent": {"name": "greet", "confidence": 0.4}}) == Prediction("greet", 0.4, None, None)
+
+
+def test_judging_by_the_shipped_rule_uses_the_ambiguity_margin_and_familiarity() -> None:
+    predictions = [
+        Prediction("greet", 0.9, 0.8, 0.9),
+        Prediction("thank", 0.6, 0.02, 0.8),
+        Prediction("greet", 0.9, 0.85, 0.2),
+    ]
+    gold = ["greet", "thank", "oos"]
+    shipped = judged(predictions, gold, "shipped")
+    assert shipped.confidences == [0.9, -1.0, 0.9]  # config.yml's ambiguity_threshold is 0.1
+    assert shipped.correct == [True, True, False] and shipped.is_oos == [False, False, True]
+    assert shipped.familiarity == [0.9, 0.8, 0.2]
+    plain = judged(predictions, gold, "confidence")
+    assert plain.confidences == [0.9, 0.6, 0.9] and plain.familiarity is None
+    # without familiarity scores (the TF-IDF baseline) the shipped rule judges on confidence alone
+    assert judged([Prediction("greet", 0.9)], ["greet"], "shipped").familiarity is None
+
+
+def test_familiarity_catches_what_confidence_cannot_and_both_thresholds_are_chosen_together() -> None:
+    # three in-scope answers, sure and familiar; two foreign sentences answered just as surely, but unlike
+    # anything trained on: no confidence threshold separates them, a familiarity threshold does
+    confidences = [0.95, 0.9, 0.92, 0.93, 0.91]
+    familiarity = [0.9, 0.85, 0.8, 0.4, 0.5]
+    correct = [True, True, True, False, False]
+    is_oos = [False, False, False, True, True]
+    assert choose_threshold(confidences, correct, is_oos) == 0.0
+    threshold, similarity = choose_thresholds(confidences, correct, is_oos, familiarity)
+    assert threshold == 0.0 and similarity is not None and 0.5 < similarity <= 0.8
+    figures = oos_figures(confidences, correct, is_oos, threshold, familiarity, similarity)
+    assert figures["in_scope_accuracy"] == 1.0 and figures["oos_recall"] == 1.0 and figures["oos_precision"] == 1.0
+    assert figures["min_similarity"] == similarity
+    # when familiarity does not help, it stays off
+    assert choose_thresholds(confidences, correct, is_oos, [0.9] * 5) == (0.0, None)
 
 
 def test_figures_count_out_of_scope_answers_as_rejections() -> None:
