@@ -45,6 +45,7 @@ from unittest import mock
 import numpy as np
 import yaml
 
+from benchmarks.fallback_rules import IN_SCOPE_BUDGET, Prediction, Setting, judged, prediction
 from bot.sentiment_examples import LABELS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -185,51 +186,6 @@ def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
     return asyncio.run(run())
 
 
-OUT_OF_SCOPE_LABELS = frozenset({"out_of_scope", "oos"})  # ours, CLINC150's
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One parse as the fallback judges it: the intent (a retrieval intent's full key), its
-    confidence, its lead over the second intent, and the FamiliarityFallback's score."""
-
-    intent: str
-    confidence: float
-    margin: float | None = None
-    familiarity: float | None = None
-
-
-@dataclass(frozen=True)
-class Judged:
-    """A labelled split's predictions for threshold choice: confidences (-1: rejected whatever the
-    threshold), right or wrong, out of scope or not, familiarity scores (None: not judged on them)."""
-
-    confidences: list[float]
-    correct: list[bool]
-    is_oos: list[bool]
-    familiarity: list[float] | None
-
-    def best_thresholds(self, balanced: bool = False) -> tuple[float, float | None]:
-        """choose_thresholds on these predictions."""
-        return choose_thresholds(self.confidences, self.correct, self.is_oos, self.familiarity, balanced)
-
-    def figures(self, threshold: float, min_similarity: float | None) -> dict[str, Any]:
-        """oos_figures of these predictions."""
-        return oos_figures(self.confidences, self.correct, self.is_oos, threshold, self.familiarity, min_similarity)
-
-
-def prediction(parse: dict[str, Any]) -> Prediction:
-    """A parse's prediction."""
-    ranking = [float(r["confidence"]) for r in parse.get("intent_ranking") or []]
-    familiarity = parse.get("familiarity")
-    return Prediction(
-        intent=full_intent(parse),
-        confidence=float(parse["intent"]["confidence"]),
-        margin=ranking[0] - ranking[1] if len(ranking) >= 2 else None,
-        familiarity=None if familiarity is None else float(familiarity),
-    )
-
-
 def write_predictions(name: str, texts: dict[str, list[list[str]]], predicted: dict[str, list[Prediction]]) -> None:
     """Every prediction with its sentence and gold label into reports/<name>, to study other rules
     without retraining (the run's figures are in nlu.json)."""
@@ -310,10 +266,10 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
         seconds.append(took)
         parses = parse_all(model, [m.get("text") for m in test] + foreign)
         parses, foreign_parses = parses[: len(test)], parses[len(test) :]
-        foreign_predictions += [prediction(p) for p in foreign_parses]
+        foreign_predictions += [prediction(p, full_intent(p)) for p in foreign_parses]
         gold += [m.get_full_intent() for m in test]
         texts += [m.get("text") for m in test]
-        ours += [prediction(p) for p in parses]
+        ours += [prediction(p, full_intent(p)) for p in parses]
         for message, parse in zip(test, parses, strict=True):
             gold_entities.append({(e["entity"], e["start"], e["end"]) for e in message.get("entities") or []})
             our_entities.append({(e["entity"], e["start"], e["end"]) for e in parse.get("entities") or []})
@@ -336,8 +292,13 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
          "clinc_oos_val": [[t, "oos"] for t in foreign * folds]},
         {"out_of_fold": ours, "clinc_oos_val": foreign_predictions},
     )  # fmt: skip
-    shipped = judged(ours + foreign_predictions, gold + foreign_gold, "shipped")
-    threshold, similarity = shipped.best_thresholds()
+    shipped = judged(ours + foreign_predictions, gold + foreign_gold)
+    classifier = shipped_settings("FallbackClassifier")
+    configured = Setting(
+        float(classifier["threshold"]),
+        shipped_settings("bot.familiarity.FamiliarityFallback").get("min_similarity"),
+        float(classifier.get("ambiguity_threshold", 0.0)),
+    )
     return {
         "folds": folds,
         **variant.describe(),
@@ -353,13 +314,11 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
         "fallback_threshold": {
             "out_of_scope_sentences": f"{gold.count('out_of_scope')} ours + {len(foreign)} CLINC150 oos_val "
             f"(parsed by each of the {folds} fold models)",
-            "rule": "config.yml's FallbackClassifier (threshold, ambiguity_threshold) and FamiliarityFallback "
-            "(min_similarity), both thresholds chosen together by accuracy",
-            "chosen": shipped.figures(threshold, similarity),
-            "as_configured": shipped.figures(
-                float(shipped_settings("FallbackClassifier")["threshold"]),
-                shipped_settings("bot.familiarity.FamiliarityFallback").get("min_similarity"),
-            ),
+            "rule": "accuracy: FallbackClassifier threshold and ambiguity_threshold, FamiliarityFallback "
+            "min_similarity chosen together (benchmarks/fallback_rules.py)",
+            "chosen": shipped.figures(shipped.choose("accuracy")),
+            "within_budget": shipped.figures(shipped.choose("budget")),
+            "as_configured": shipped.figures(configured),
         },
         "training_seconds_per_fold": round(statistics.fmean(seconds), 1),
     }
@@ -384,96 +343,6 @@ def entity_f1(gold: list[set[tuple[str, int, int]]], found: list[set[tuple[str, 
 
 
 # ---------------------------------------------------------------------------------------------- 2. CLINC150
-
-
-def rejection_confidences(
-    predicted: list[str],
-    confidences: list[float],
-    margins: list[float | None] | None = None,
-    ambiguity: float = 0.0,
-) -> list[float]:
-    """Confidences as the fallback sees them: answering with the out_of_scope intent is a rejection
-    at any threshold, and so is a top intent less than `ambiguity` ahead of the second (config.yml's
-    FallbackClassifier `ambiguity_threshold`); such predictions count as confidence -1."""
-    gaps = margins if margins is not None else [None] * len(predicted)
-    return [
-        -1.0 if label == "out_of_scope" or (gap is not None and gap < ambiguity) else c
-        for label, c, gap in zip(predicted, confidences, gaps, strict=True)
-    ]
-
-
-def rejected(
-    confidences: list[float],
-    threshold: float,
-    familiarity: list[float] | None = None,
-    min_similarity: float | None = None,
-) -> np.ndarray:
-    """Which predictions the fallback takes: confidence under the threshold, or (with a familiarity
-    threshold) a message less like the training examples than `min_similarity`."""
-    low = np.asarray(confidences, dtype=float) < threshold
-    if familiarity is not None and min_similarity is not None:
-        low |= np.asarray(familiarity, dtype=float) < min_similarity
-    return low
-
-
-def choose_thresholds(
-    confidences: list[float],
-    correct: list[bool],
-    is_oos: list[bool],
-    familiarity: list[float] | None = None,
-    balanced: bool = False,
-) -> tuple[float, float | None]:
-    """The confidence threshold (and, given familiarity scores, the FamiliarityFallback's
-    `min_similarity`, None for off) with the best validation accuracy, out-of-scope counted as a
-    class; `balanced`: the best mean of in-scope accuracy and out-of-scope recall, each group weighing
-    the same however few out-of-scope sentences the validation set has (CLINC150's: 100 of 3,100).
-    Ties go to the lowest thresholds (the fewest answers withheld)."""
-    ok, oos = np.asarray(correct, dtype=bool), np.asarray(is_oos, dtype=bool)
-    thresholds = np.round(np.arange(0.0, 1.0, 0.01), 2)
-    similarities: list[float | None] = [None]
-    if familiarity is not None:
-        similarities += [float(s) for s in np.round(np.arange(0.0, 1.0, 0.01), 2)]
-    best: tuple[float, float | None] = (0.0, None)
-    best_score = -1.0
-    for similarity in similarities:
-        taken = np.stack([rejected(confidences, t, familiarity, similarity) for t in thresholds])
-        hits = np.where(oos[None, :], taken, ~taken & ok[None, :])
-        if balanced:
-            groups = [hits[:, side].mean(axis=1) if side.any() else np.zeros(len(thresholds)) for side in (~oos, oos)]
-            scores = np.mean(groups, axis=0)
-        else:
-            scores = hits.mean(axis=1)
-        at = int(np.argmax(scores))
-        if scores[at] > best_score + 1e-12:
-            best, best_score = (float(thresholds[at]), similarity), float(scores[at])
-    return best
-
-
-def choose_threshold(
-    confidences: list[float], correct: list[bool], is_oos: list[bool], balanced: bool = False
-) -> float:
-    """The confidence threshold alone (choose_thresholds without familiarity)."""
-    return choose_thresholds(confidences, correct, is_oos, balanced=balanced)[0]
-
-
-def oos_figures(
-    confidences: list[float],
-    correct: list[bool],
-    is_oos: list[bool],
-    threshold: float,
-    familiarity: list[float] | None = None,
-    min_similarity: float | None = None,
-) -> dict[str, Any]:
-    """In-scope accuracy, out-of-scope recall and precision at a threshold (and familiarity threshold)."""
-    taken = rejected(confidences, threshold, familiarity, min_similarity)
-    ok, oos = np.asarray(correct, dtype=bool), np.asarray(is_oos, dtype=bool)
-    return {
-        "in_scope_accuracy": round(float(np.mean(ok[~oos] & ~taken[~oos])), 4),
-        "oos_recall": round(float(np.mean(taken[oos])), 4),
-        "oos_precision": round(float((taken & oos).sum() / max(int(taken.sum()), 1)), 4),
-        "threshold": threshold,
-        **({"min_similarity": min_similarity} if familiarity is not None else {}),
-    }
 
 
 def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str, Any]:
@@ -504,7 +373,7 @@ def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str
     model, seconds = train_nlu(config, data_file, out / "clinc")
 
     def ours(texts: list[str]) -> list[Prediction]:
-        return [prediction(p) for p in parse_all(model, texts)]
+        return [prediction(p, full_intent(p)) for p in parse_all(model, texts)]
 
     def baseline_predictions(texts: list[str]) -> list[Prediction]:
         return [Prediction(label, confidence) for label, confidence in baseline(texts)]
@@ -536,41 +405,21 @@ def clinc(out: Path, epochs: int, oos_train: bool, variant: Variant) -> dict[str
     }
 
 
-def judged(predictions: list[Prediction], gold: list[str], rule: str) -> Judged:
-    """Predictions of a labelled split as a fallback `rule` sees them: "confidence" (the threshold
-    alone), "shipped" (config.yml's: the threshold, its ambiguity margin and, where the predictions
-    have them, familiarity scores)."""
-    ambiguity = float(shipped_settings("FallbackClassifier").get("ambiguity_threshold", 0.0))
-    margins = [p.margin for p in predictions] if rule == "shipped" else None
-    labels = [p.intent for p in predictions]
-    familiarity = [p.familiarity for p in predictions]
-    return Judged(
-        confidences=rejection_confidences(labels, [p.confidence for p in predictions], margins, ambiguity),
-        correct=[label == g for label, g in zip(labels, gold, strict=True)],
-        is_oos=[g in OUT_OF_SCOPE_LABELS for g in gold],
-        familiarity=[float(f) for f in familiarity if f is not None]
-        if rule == "shipped" and all(f is not None for f in familiarity)
-        else None,
-    )
-
-
 def fallback_figures(predicted: dict[str, list[Prediction]], gold: dict[str, list[str]]) -> dict[str, Any]:
-    """Test figures with thresholds chosen on validation: config.yml's fallback rule (confidence,
-    ambiguity, familiarity) by validation accuracy, and by the balanced mean; the confidence threshold
-    alone, as in runs before familiarity."""
-    found: dict[str, Any] = {}
-    for rule, balanced, key in (
-        ("shipped", False, ""),
-        ("shipped", True, "with_balanced_threshold"),
-        ("confidence", False, "confidence_only"),
-    ):
-        threshold, similarity = judged(predicted["validation"], gold["validation"], rule).best_thresholds(balanced)
-        figures = judged(predicted["test"], gold["test"], rule).figures(threshold, similarity)
-        if key:
-            found[key] = figures
-        else:
-            found.update(figures)
-    return found
+    """Test figures with the fallback set on validation (benchmarks/fallback_rules.py): config.yml's
+    fallback (confidence threshold, ambiguity margin, familiarity threshold, chosen together) by
+    each rule, accuracy first; and the confidence threshold alone, as in the runs before familiarity."""
+    validation, test = judged(predicted["validation"], gold["validation"]), judged(predicted["test"], gold["test"])
+    plain_validation = judged(predicted["validation"], gold["validation"], confidence_only=True)
+    plain_test = judged(predicted["test"], gold["test"], confidence_only=True)
+    return {
+        "rule": "accuracy: the best validation accuracy, out-of-scope counted as a class (as in every run)",
+        **test.figures(validation.choose("accuracy")),
+        f"within_budget_{IN_SCOPE_BUDGET}": test.figures(validation.choose("budget")),
+        "with_balanced_threshold": test.figures(validation.choose("balanced")),
+        "confidence_only": plain_test.figures(plain_validation.choose("accuracy")),
+        "confidence_only_within_budget": plain_test.figures(plain_validation.choose("budget")),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- 3. sentiment

@@ -7,109 +7,98 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.nlu import (
-    Prediction,
-    Variant,
-    choose_threshold,
-    choose_thresholds,
-    diet_options,
-    judged,
-    oos_figures,
-    prediction,
-    rejection_confidences,
-    train_full_model,
-    train_nlu,
-)
+from benchmarks.fallback_rules import IN_SCOPE_BUDGET, Prediction, Setting, judged, prediction
+from benchmarks.nlu import Variant, diet_options, train_full_model, train_nlu
 
 
-def test_answering_out_of_scope_is_a_rejection_at_any_threshold() -> None:
-    confidences = rejection_confidences(["greet", "out_of_scope", "out_of_scope"], [0.9, 0.99, 0.2])
-    assert confidences == [0.9, -1.0, -1.0]
+def predictions(*rows: tuple[str, float, float | None, float | None]) -> list[Prediction]:
+    return [Prediction(*row) for row in rows]
 
 
-def test_an_ambiguous_answer_is_a_rejection_at_any_threshold_as_the_fallback_classifier_makes_it() -> None:
-    confidences = rejection_confidences(["greet", "thank", "greet"], [0.9, 0.5, 0.55], [0.85, 0.05, None], 0.1)
-    assert confidences == [0.9, -1.0, 0.55]  # no second intent: nothing to be ambiguous with
+def test_answering_out_of_scope_is_a_rejection_at_any_setting() -> None:
+    found = judged(predictions(("greet", 0.9, 0.8, 0.9), ("out_of_scope", 0.99, 0.9, 0.9)), ["greet", "oos"])
+    assert list(found.confidences) == [0.9, -1.0]
+    assert list(found.rejected(Setting(0.0))) == [False, True]
 
 
 def test_a_parse_gives_its_intent_its_lead_and_its_familiarity() -> None:
     parse = {
         "intent": {"name": "faq", "confidence": 0.8},
         "intent_ranking": [{"name": "faq", "confidence": 0.8}, {"name": "greet", "confidence": 0.15}],
-        "response_selector": {"faq": {"response": {"intent_response_key": "faq/returns_policy"}}},
         "familiarity": 0.71,
     }
-    assert prediction(parse) == Prediction("faq/returns_policy", 0.8, pytest.approx(0.65), 0.71)
-    assert prediction({"intent": {"name": "greet", "confidence": 0.4}}) == Prediction("greet", 0.4, None, None)
+    assert prediction(parse, "faq/returns_policy") == Prediction("faq/returns_policy", 0.8, pytest.approx(0.65), 0.71)
+    assert prediction({"intent": {"name": "greet", "confidence": 0.4}}, "greet") == Prediction("greet", 0.4)
 
 
-def test_judging_by_the_shipped_rule_uses_the_ambiguity_margin_and_familiarity() -> None:
-    predictions = [
-        Prediction("greet", 0.9, 0.8, 0.9),
-        Prediction("thank", 0.6, 0.02, 0.8),
-        Prediction("greet", 0.9, 0.85, 0.2),
-    ]
-    gold = ["greet", "thank", "oos"]
-    shipped = judged(predictions, gold, "shipped")
-    assert shipped.confidences == [0.9, -1.0, 0.9]  # config.yml's ambiguity_threshold is 0.1
-    assert shipped.correct == [True, True, False] and shipped.is_oos == [False, False, True]
-    assert shipped.familiarity == [0.9, 0.8, 0.2]
-    plain = judged(predictions, gold, "confidence")
-    assert plain.confidences == [0.9, 0.6, 0.9] and plain.familiarity is None
-    # without familiarity scores (the TF-IDF baseline) the shipped rule judges on confidence alone
-    assert judged([Prediction("greet", 0.9)], ["greet"], "shipped").familiarity is None
+def test_the_fallback_takes_low_confidence_a_narrow_lead_and_unfamiliar_messages() -> None:
+    found = judged(
+        predictions(
+            ("greet", 0.9, 0.8, 0.9),  # sure, clear, familiar
+            ("thank", 0.4, 0.5, 0.9),  # unsure
+            ("greet", 0.5, 0.05, 0.9),  # hardly ahead of the second intent
+            ("greet", 0.9, 0.85, 0.3),  # unlike every training example
+            ("greet", 0.9, None, None),  # no second intent, no sentence feature: never ambiguous or unfamiliar
+        ),
+        ["greet", "thank", "greet", "oos", "greet"],
+    )
+    assert list(found.rejected(Setting(0.45, 0.5, 0.1))) == [False, True, True, True, False]
+    assert list(found.rejected(Setting(0.45))) == [False, True, False, False, False]
+    figures = found.figures(Setting(0.45, 0.5, 0.1))
+    assert figures["in_scope_accuracy"] == 0.5  # two of the four in-scope kept (and right)
+    assert figures["oos_recall"] == 1.0
+    assert figures["oos_precision"] == round(1 / 3, 4)
+    assert (figures["min_similarity"], figures["ambiguity_threshold"]) == (0.5, 0.1)
+    plain = judged(predictions(("greet", 0.9, 0.8, 0.9)), ["greet"], confidence_only=True)
+    assert plain.margins is None and plain.familiarity is None
+    assert "min_similarity" not in plain.figures(Setting(0.5))
 
 
-def test_familiarity_catches_what_confidence_cannot_and_both_thresholds_are_chosen_together() -> None:
-    # three in-scope answers, sure and familiar; two foreign sentences answered just as surely, but unlike
+def test_accuracy_picks_the_best_confidence_threshold() -> None:
+    rows = [("greet", 0.9), ("greet", 0.8), ("greet", 0.7), ("greet", 0.4), ("greet", 0.35), ("out_of_scope", 0.9)]
+    found = judged(predictions(*[(i, c, None, None) for i, c in rows]), ["greet"] * 3 + ["oos"] * 3)
+    setting = found.choose("accuracy")
+    assert 0.4 < setting.threshold <= 0.7 and setting.min_similarity is None
+    assert found.figures(setting)["oos_recall"] == 1.0
+
+
+def test_balanced_weighs_the_few_out_of_scope_sentences_as_much_as_the_many_in_scope() -> None:
+    # eleven in-scope answers (two unsure) and one foreign sentence at 0.6: accuracy keeps every answer
+    # and lets the foreign one through; balanced rejects it at the cost of the two unsure ones
+    rows = [("greet", 0.9, None, None)] * 9 + [("greet", 0.5, None, None)] * 2 + [("greet", 0.6, None, None)]
+    found = judged(predictions(*rows), ["greet"] * 11 + ["oos"])
+    assert found.choose("accuracy").threshold <= 0.5
+    balanced = found.choose("balanced")
+    assert 0.6 < balanced.threshold <= 0.9
+    assert found.figures(balanced)["oos_recall"] == 1.0
+
+
+def test_familiarity_catches_what_confidence_cannot_and_the_settings_are_chosen_together() -> None:
+    # three in-scope answers, sure and familiar; two foreign sentences answered just as surely but unlike
     # anything trained on: no confidence threshold separates them, a familiarity threshold does
-    confidences = [0.95, 0.9, 0.92, 0.93, 0.91]
-    familiarity = [0.9, 0.85, 0.8, 0.4, 0.5]
-    correct = [True, True, True, False, False]
-    is_oos = [False, False, False, True, True]
-    assert choose_threshold(confidences, correct, is_oos) == 0.0
-    threshold, similarity = choose_thresholds(confidences, correct, is_oos, familiarity)
-    assert threshold == 0.0 and similarity is not None and 0.5 < similarity <= 0.8
-    figures = oos_figures(confidences, correct, is_oos, threshold, familiarity, similarity)
-    assert figures["in_scope_accuracy"] == 1.0 and figures["oos_recall"] == 1.0 and figures["oos_precision"] == 1.0
-    assert figures["min_similarity"] == similarity
-    # when familiarity does not help, it stays off
-    assert choose_thresholds(confidences, correct, is_oos, [0.9] * 5) == (0.0, None)
+    rows = [("greet", 0.95, 0.9, 0.9), ("greet", 0.9, 0.8, 0.85), ("greet", 0.92, 0.9, 0.8)]
+    rows += [("greet", 0.93, 0.9, 0.4), ("greet", 0.91, 0.9, 0.5)]
+    found = judged(predictions(*rows), ["greet"] * 3 + ["oos"] * 2)
+    setting = found.choose("accuracy")
+    assert setting.threshold == 0.0 and setting.ambiguity == 0.0
+    assert setting.min_similarity is not None and 0.5 < setting.min_similarity <= 0.8
+    assert found.figures(setting)["oos_recall"] == 1.0 and found.figures(setting)["in_scope_accuracy"] == 1.0
+    assert judged(predictions(*rows), ["greet"] * 3 + ["oos"] * 2, confidence_only=True).choose() == Setting(0.0)
 
 
-def test_figures_count_out_of_scope_answers_as_rejections() -> None:
-    # in-scope: right and sure, right but unsure, wrongly sent to out_of_scope; foreign: caught by the
-    # out_of_scope intent, caught by the threshold, answered with confidence
-    labels = ["greet", "thank", "out_of_scope", "out_of_scope", "greet", "thank"]
-    confidences = rejection_confidences(labels, [0.9, 0.3, 0.95, 0.97, 0.2, 0.8])
-    correct = [True, True, False, False, False, False]
-    is_oos = [False, False, False, True, True, True]
-    figures = oos_figures(confidences, correct, is_oos, threshold=0.5)
-    assert figures["in_scope_accuracy"] == round(1 / 3, 4)
-    assert figures["oos_recall"] == round(2 / 3, 4)
-    # four rejected (unsure thank, wrong out_of_scope, two foreign), two of them truly foreign
-    assert figures["oos_precision"] == 0.5
-
-
-def test_threshold_is_the_one_with_the_best_accuracy_on_validation() -> None:
-    confidences = [0.9, 0.8, 0.7, 0.4, 0.35, -1.0]
-    correct = [True, True, True, False, False, False]
-    is_oos = [False, False, False, True, True, True]
-    threshold = choose_threshold(confidences, correct, is_oos)
-    assert 0.4 < threshold <= 0.7
-    assert oos_figures(confidences, correct, is_oos, threshold)["oos_recall"] == 1.0
-
-
-def test_balanced_threshold_weighs_the_few_out_of_scope_sentences_as_much_as_the_many_in_scope() -> None:
-    # eleven in-scope answers (two unsure) and one foreign sentence at 0.6: plain accuracy keeps every
-    # answer and lets the foreign one through; balanced rejects it at the cost of the two unsure ones
-    confidences = [0.9] * 9 + [0.5, 0.5, 0.6]
-    correct = [True] * 11 + [False]
-    is_oos = [False] * 11 + [True]
-    assert choose_threshold(confidences, correct, is_oos) <= 0.5
-    balanced = choose_threshold(confidences, correct, is_oos, balanced=True)
-    assert 0.6 < balanced <= 0.9
-    assert oos_figures(confidences, correct, is_oos, balanced)["oos_recall"] == 1.0
+def test_the_budget_rule_gives_up_no_more_in_scope_accuracy_than_its_budget() -> None:
+    # 400 in-scope answers, right: two at familiarity 0.605, the others spread over 0.62-0.99; 10 foreign
+    # sentences at 0.50-0.95. Catching every foreign one costs most answers; the budget allows turning
+    # away two in-scope answers of 400 (0.5%), so it stops between 0.605 and 0.62
+    in_scope = [("greet", 0.9, 0.9, 0.605)] * 2 + [("greet", 0.9, 0.9, 0.62 + 0.37 * i / 397) for i in range(398)]
+    foreign = [("greet", 0.9, 0.9, 0.5 + 0.05 * i) for i in range(10)]
+    found = judged(predictions(*in_scope, *foreign), ["greet"] * 400 + ["oos"] * 10)
+    setting = found.choose("budget")
+    figures = found.figures(setting)
+    assert figures["in_scope_accuracy"] >= 1.0 - IN_SCOPE_BUDGET
+    assert figures["oos_recall"] == 0.3  # 0.50, 0.55, 0.60 (and not one more without leaving the budget)
+    with pytest.raises(ValueError, match="no rule"):
+        found.choose("best")
 
 
 def test_a_failed_training_run_is_reported_with_rasas_own_words(tmp_path: Path) -> None:
