@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from benchmarks.fallback_rules import IN_SCOPE_BUDGET, Prediction, Setting, judged, prediction
-from benchmarks.nlu import Variant, diet_options, train_full_model, train_nlu
+from benchmarks.nlu import Variant, diet_options, nlu_config, train_full_model, train_nlu
 
 
 def predictions(*rows: tuple[str, float, float | None, float | None]) -> list[Prediction]:
@@ -169,3 +170,27 @@ def test_diet_options_refuse_what_is_not_name_value(text: str) -> None:
 def test_diet_options_keep_their_types() -> None:
     options = diet_options("number_of_transformer_layers=0, embedding_dimension=128,constrain_similarities=false")
     assert options == {"number_of_transformer_layers": 0, "embedding_dimension": 128, "constrain_similarities": False}
+
+
+def test_a_variant_may_start_from_another_configuration_file(tmp_path: Path) -> None:
+    other = tmp_path / "other.yml"
+    other.write_text("recipe: default.v1\nlanguage: en\npipeline: []\npolicies: []\n")
+    assert Variant(config=other).config_file == other
+    assert Variant(config=other).describe()["config"] == str(other)
+    assert Variant().config_file.name == "config.yml" and "config" not in Variant().describe()
+    with pytest.raises(ValueError, match="no configuration file"):
+        Variant(config=tmp_path / "missing.yml")
+
+
+def test_a_diet_left_without_a_task_is_left_out_of_the_run(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "recipe: default.v1\nlanguage: en\npipeline:\n  - name: WhitespaceTokenizer\n"
+        "  - name: DIETClassifier\n    entity_recognition: false\n"
+        "  - name: DIETClassifier\n    intent_classification: false\npolicies: []\n"
+    )
+    written = yaml.safe_load(
+        nlu_config(config, overrides={"DIETClassifier": {"entity_recognition": False}}).read_text()
+    )
+    assert [c["name"] for c in written["pipeline"]] == ["WhitespaceTokenizer", "DIETClassifier"]
+    assert written["pipeline"][1].get("intent_classification", True) is True
