@@ -87,6 +87,21 @@ class Judged:
             found["ambiguity_threshold"] = setting.ambiguity
         return found
 
+    def separation(self) -> dict[str, float]:
+        """How well each score alone tells out-of-scope sentences from in-scope ones, whatever the
+        threshold: the area under the ROC curve (1.0 perfect, 0.5 chance); answering out_of_scope
+        counts as the lowest score."""
+        from sklearn.metrics import roc_auc_score
+
+        if self.is_oos.all() or not self.is_oos.any():
+            return {}
+        found = {"confidence": round(float(roc_auc_score(self.is_oos, -self.confidences)), 4)}
+        if self.familiarity is not None:
+            # cosine similarities lie in [-1, 1]: -2 for out_of_scope answers, 2 for a missing score
+            familiarity = np.where(self.confidences < 0, -2.0, np.minimum(self.familiarity, 2.0))
+            found["familiarity"] = round(float(roc_auc_score(self.is_oos, -familiarity)), 4)
+        return found
+
     def choose(self, rule: str = "accuracy") -> Setting:
         """The setting a rule (see the module's description) picks on these predictions."""
         if rule not in RULES:

@@ -419,6 +419,7 @@ def fallback_figures(predicted: dict[str, list[Prediction]], gold: dict[str, lis
         "with_balanced_threshold": test.figures(validation.choose("balanced")),
         "confidence_only": plain_test.figures(plain_validation.choose("accuracy")),
         "confidence_only_within_budget": plain_test.figures(plain_validation.choose("budget")),
+        "test_auroc": test.separation(),
     }
 
 

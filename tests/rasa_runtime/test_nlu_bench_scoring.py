@@ -85,6 +85,9 @@ def test_familiarity_catches_what_confidence_cannot_and_the_settings_are_chosen_
     assert setting.min_similarity is not None and 0.5 < setting.min_similarity <= 0.8
     assert found.figures(setting)["oos_recall"] == 1.0 and found.figures(setting)["in_scope_accuracy"] == 1.0
     assert judged(predictions(*rows), ["greet"] * 3 + ["oos"] * 2, confidence_only=True).choose() == Setting(0.0)
+    # familiarity separates them perfectly, confidence no better than chance
+    assert found.separation() == {"confidence": 0.5, "familiarity": 1.0}
+    assert judged(predictions(*rows[:3]), ["greet"] * 3).separation() == {}  # nothing out of scope
 
 
 def test_the_budget_rule_gives_up_no_more_in_scope_accuracy_than_its_budget() -> None:
