@@ -5,7 +5,9 @@ any: a question about the weather can come out as store_info with 0.9. This comp
 the sentence vectors (the featurizer's mean-pooled MiniLM features) of the training examples of
 every intent we answer, and scores each message by its `familiarity`: the mean cosine similarity
 of its `neighbours` nearest training examples. Examples of `ignore_intents` (out_of_scope: the
-examples of what we do not do) are not remembered, so resembling them does not count as familiar.
+examples of what we do not do) are not remembered, so resembling them does not count as familiar;
+a message the classifier already gave one of those intents keeps it (its own answer beats the
+fallback's "did you mean").
 
 The score goes into the parse output for every message (the console and benchmarks read it);
 below `min_similarity` the message gets the `nlu_fallback` intent, like low confidence does.
@@ -21,7 +23,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -133,8 +135,10 @@ class FamiliarityFallback(GraphComponent):
                 continue
             score = round(self.similarity(vector), 4)
             message.set(FAMILIARITY, score, add_to_output=True)
-            if self._threshold is not None and score < self._threshold and not is_fallback(message):
-                fall_back(message, round(1.0 - score, 4))
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if self._threshold is None or score >= self._threshold or is_fallback(message) or intent in self._ignored:
+                continue
+            fall_back(message, round(1.0 - score, 4))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

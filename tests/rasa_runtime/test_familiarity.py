@@ -59,6 +59,14 @@ def test_a_message_like_only_the_out_of_scope_examples_goes_to_the_fallback(tmp_
     assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback", "greet", "thank"]
 
 
+def test_a_message_read_as_out_of_scope_keeps_that_intent(tmp_path: Path) -> None:
+    component = trained(tmp_path, EXAMPLES, min_similarity=0.5, neighbours=1)
+    message = featurized("who won the match", [0.0, 0.0, 1.0])
+    message.set("intent", {"name": "out_of_scope", "confidence": 0.9})
+    (processed,) = component.process([message])
+    assert processed.get("intent")["name"] == "out_of_scope" and processed.get(FAMILIARITY) == pytest.approx(0.0)
+
+
 def test_without_a_threshold_it_only_scores(tmp_path: Path) -> None:
     component = trained(tmp_path, EXAMPLES, neighbours=1)
     (message,) = component.process([featurized("is it raining", [0.0, 0.0, 1.0])])
