@@ -12,7 +12,9 @@ Settings are chosen on labelled predictions (validation, or out-of-fold) by one 
   in-scope accuracy (against answering everything). The cost is measured on all the in-scope
   sentences, so this rule leans least on a validation set's few out-of-scope ones (CLINC150's
   validation split: 100 against 3,000).
-Ties go to the higher in-scope accuracy, then to the lowest settings.
+Ties go to the higher in-scope accuracy, then to the setting that takes more messages: at equal
+accuracy and in-scope accuracy the extra ones are wrong answers, and the fallback's "did you mean"
+serves a customer better than a wrong answer.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class Judged:
         similarities: list[float | None] = [None]
         if self.familiarity is not None:
             similarities += [float(s) for s in THRESHOLDS]
-        best, best_key = Setting(0.0), (-np.inf, -np.inf)
+        best, best_key = Setting(0.0), (-np.inf, -np.inf, -1)
         for ambiguity in margins:
             for similarity in similarities:
                 taken = self.rejected(Setting(0.0, similarity, ambiguity), THRESHOLDS)
@@ -126,8 +128,9 @@ class Judged:
                     score = (in_scope + recall) / 2
                 else:
                     score = np.where(in_scope >= answered_right - IN_SCOPE_BUDGET - 1e-9, recall, -np.inf)
+                taken_count = taken.sum(axis=1)
                 for at in np.flatnonzero(score == score.max()):
-                    key = (round(float(score[at]), 9), round(float(in_scope[at]), 9))
+                    key = (round(float(score[at]), 9), round(float(in_scope[at]), 9), int(taken_count[at]))
                     if key > best_key:
                         best, best_key = Setting(float(THRESHOLDS[at]), similarity, ambiguity), key
         return best
