@@ -319,6 +319,7 @@ def cross_validation(folds: int, out: Path, variant: Variant) -> dict[str, Any]:
             "chosen": shipped.figures(shipped.choose("accuracy")),
             "within_budget": shipped.figures(shipped.choose("budget")),
             "as_configured": shipped.figures(configured),
+            "auroc": shipped.separation(),
         },
         "training_seconds_per_fold": round(statistics.fmean(seconds), 1),
     }
