@@ -512,9 +512,15 @@ def joint_tuned_sentiment(out: Path, extra: list[str]) -> Callable[[list[str]], 
     return predict
 
 
-def sentiment_scores(gold: list[str], predicted_scores: list[dict[str, float]]) -> dict[str, float]:
-    """3-class macro-F1, and negative-vs-positive macro-F1 on the non-neutral examples (argmax of the two)."""
-    three = [max(s, key=lambda k: s[k]) for s in predicted_scores]
+def sentiment_scores(
+    gold: list[str], predicted_scores: list[dict[str, float]], texts: list[str] | None = None
+) -> dict[str, float]:
+    """3-class macro-F1 (labels as the component gives them, frustration signals included, when the
+    texts are given), and negative-vs-positive macro-F1 on the non-neutral examples (argmax of the two)."""
+    from bot.sentiment import frustration_signals, label_of
+
+    signals = [frustration_signals(t) for t in texts] if texts is not None else [[] for _ in predicted_scores]
+    three = [label_of(s, found) for s, found in zip(predicted_scores, signals, strict=True)]
     polar = [(g, "negative" if s["negative"] >= s["positive"] else "positive")
              for g, s in zip(gold, predicted_scores, strict=True) if g != "neutral"]  # fmt: skip
     return {
@@ -583,7 +589,7 @@ def sentiment(out: Path, goemotions_limit: int) -> dict[str, Any]:
         texts, gold = [t for t, _ in pairs], [lab for _, lab in pairs]
         figures = {"examples": len(pairs), "vader": sentiment_scores(gold, vader_scores(texts))}
         for name, (predict, _) in models.items():
-            figures[name] = sentiment_scores(gold, predict(texts))
+            figures[name] = sentiment_scores(gold, predict(texts), texts)
         result[set_name] = figures
         print(f"  {set_name}: {json.dumps(figures)}", flush=True)
     result["training_seconds"] = {name: round(seconds, 1) for name, (_, seconds) in models.items()}

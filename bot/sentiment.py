@@ -87,6 +87,20 @@ def frustration_signals(text: str) -> list[str]:
     return signals
 
 
+# Signals that say the customer is not neutral, whichever way: "third time I ask", "I'll shop
+# elsewhere", swearing, capitals (repeated punctuation alone also comes with delight: "thanks!!")
+NOT_NEUTRAL_SIGNALS = frozenset({"repeated_request", "threat_to_leave", "profanity", "shouting"})
+
+
+def label_of(scores: dict[str, float], signals: list[str]) -> str:
+    """The sentiment label: the likeliest, except that a message with a not-neutral frustration
+    signal takes the likelier of negative and positive instead of neutral."""
+    label = max(scores, key=lambda name: scores[name])
+    if label == "neutral" and NOT_NEUTRAL_SIGNALS.intersection(signals):
+        label = "negative" if scores.get("negative", 0.0) >= scores.get("positive", 0.0) else "positive"
+    return label
+
+
 def sentence_vector(message: Message) -> np.ndarray | None:
     """The message's MiniLM sentence vector next to the mean of its token vectors."""
     sequence, sentence = message.get_dense_features(TEXT)
@@ -316,13 +330,13 @@ class SentimentAnalyzer(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Annotate each message with its sentiment and frustration signals."""
         for message, scores in zip(messages, self._scores_of(messages), strict=True):
-            text = message.get(TEXT) or ""
-            label = max(scores, key=lambda name: scores[name])
+            signals = frustration_signals(message.get(TEXT) or "")
+            label = label_of(scores, signals)
             result = {
                 "label": label,
                 "score": round(scores[label], 4),
                 "scores": {name: round(value, 4) for name, value in scores.items()},
-                "frustration": frustration_signals(text),
+                "frustration": signals,
             }
             message.set(SENTIMENT, result, add_to_output=True)
         return messages

@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.minilm_features import TUNED_SENTIMENT, CompiledLanguageModelFeaturizer, IntentTunedFeaturizer
-from bot.sentiment import SentimentAnalyzer, frustration_signals
+from bot.sentiment import SentimentAnalyzer, frustration_signals, label_of
 from bot.sentiment_examples import read_examples
 
 
@@ -35,6 +35,15 @@ from bot.sentiment_examples import read_examples
 )
 def test_frustration_signals(text: str, signals: list[str]) -> None:
     assert frustration_signals(text) == signals
+
+
+def test_a_frustrated_customer_is_not_neutral_whichever_way_the_classifier_leans() -> None:
+    unsure = {"negative": 0.45, "neutral": 0.52, "positive": 0.03}
+    assert label_of(unsure, []) == "neutral"
+    assert label_of(unsure, ["repeated_request"]) == "negative"
+    assert label_of({"negative": 0.1, "neutral": 0.6, "positive": 0.3}, ["shouting"]) == "positive"  # I LOVE IT
+    assert label_of(unsure, ["repeated_punctuation"]) == "neutral"  # "thanks!!" comes with delight too
+    assert label_of({"negative": 0.1, "neutral": 0.2, "positive": 0.7}, ["profanity"]) == "positive"
 
 
 def test_labelled_files(tmp_path: Path) -> None:

@@ -145,3 +145,20 @@ def test_bad_input_parses_without_error(agent: Agent, text: str) -> None:
 def test_our_buttons_still_work(agent: Agent) -> None:
     result = parse(agent, "/track_shipment")
     assert result["intent"] == {"name": "track_shipment", "confidence": 1.0}
+
+
+def test_questions_about_other_things_are_not_answered_as_shop_questions(agent: Agent) -> None:
+    for text in [
+        "how do I unblock a sink",
+        "explain quantum physics to me",
+        "what is the square root of 81",
+        "how do I fix the brakes on my car",
+    ]:
+        assert parse(agent, text)["intent"]["name"] in {"out_of_scope", "nlu_fallback"}, text
+
+
+def test_every_parse_says_how_familiar_the_message_is(agent: Agent) -> None:
+    shop = parse(agent, "I want to return my shoes")
+    other = parse(agent, "how do I unblock a sink")
+    assert -1.0 <= other["familiarity"] < shop["familiarity"] <= 1.0
+    assert shop["intent"]["name"] == "return_item"  # familiar enough to keep its intent
