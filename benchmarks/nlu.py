@@ -5,8 +5,10 @@
    baseline: TF-IDF (words and character n-grams) with logistic regression on the same folds.
 2. CLINC150 (../shared/data/clinc150): the pipeline trained on the 15,000 in-scope training
    sentences and the 100 out-of-scope ones as intent out_of_scope (--clinc-in-scope-only: without);
-   the fallback threshold chosen on the validation split (in-scope and out-of-scope); test in-scope
-   accuracy, out-of-scope recall and precision, training time; same baseline.
+   the fallback's settings (confidence threshold, ambiguity margin, familiarity threshold:
+   benchmarks/fallback_rules.py) chosen on the validation split (in-scope and out-of-scope); test
+   in-scope accuracy, out-of-scope recall and precision, training time; same baseline. The cv run
+   chooses config.yml's fallback settings the same way, on out-of-fold predictions.
 3. Sentiment on GoEmotions' group test split (../shared/data/goemotions) and on our held-out shop
    messages: negative-vs-positive and 3-class macro-F1 of the component trained on our examples,
    and on ours plus GoEmotions' training split, next to VADER (lexicon baseline).
