@@ -33,7 +33,7 @@ FAMILIARITY = "familiarity"
 VECTORS_FILE = "sentence_vectors.npy"
 
 
-def sentence_vector(message: Message) -> np.ndarray | None:
+def unit_sentence_vector(message: Message) -> np.ndarray | None:
     """The message's dense sentence feature, unit length (None when no dense featurizer ran)."""
     _, sentence = message.get_dense_features(TEXT)
     if sentence is None:
@@ -88,7 +88,7 @@ class FamiliarityFallback(GraphComponent):
             vector
             for example in training_data.intent_examples
             if example.get("intent") not in self._ignored
-            if (vector := sentence_vector(example)) is not None
+            if (vector := unit_sentence_vector(example)) is not None
         ]
         if not vectors:
             raise ValueError(
@@ -130,7 +130,7 @@ class FamiliarityFallback(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Add each message's familiarity; below `min_similarity`, the fallback intent."""
         for message in messages:
-            vector = sentence_vector(message)
+            vector = unit_sentence_vector(message)
             if vector is None or not self._vectors.size:
                 continue
             score = round(self.similarity(vector), 4)
