@@ -92,7 +92,9 @@ class TunedMiniLM:
             raise ValueError(f"fine-tuning needs at least two labels a head, not {list(self._classes)}")
         self._bert, self._tokenizer = bert, tokenizer
         self._max_length, self._seed, self._purpose = max_length, seed, purpose
-        tf.random.set_seed(seed)
+        # Keras' unseeded initializers and dropout draw fresh seeds in every process unless Keras'
+        # own seed is set (tf.random.set_seed alone left the heads' start, and so the tuning, random)
+        tf.keras.utils.set_random_seed(seed)
         self._heads = [tf.keras.layers.Dense(n, name=f"head{i}") for i, n in enumerate(self._classes)]
         for head in self._heads:
             head.build((None, bert.config.hidden_size))

@@ -168,6 +168,21 @@ def test_tuned_layers_are_persisted_and_change_the_features(tmp_path: Path) -> N
         assert 1_500_000 < sum(stored[name].size for name in stored.files) < 2_000_000
 
 
+def test_tuning_twice_on_the_same_data_gives_the_same_layers(tmp_path: Path) -> None:
+    context = ExecutionContext(GraphSchema({}), "test")
+    tuned = []
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        storage = LocalModelStorage(tmp_path / run)
+        resource = Resource("featurizer")
+        IntentTunedFeaturizer.create(_tuned_config(), storage, resource, context).train(_intent_data())
+        with storage.read_from(resource) as directory, np.load(directory / TUNED_LAYERS_FILE) as stored:
+            tuned.append({name: stored[name].copy() for name in stored.files})
+    assert tuned[0].keys() == tuned[1].keys()
+    for name in tuned[0]:
+        np.testing.assert_array_equal(tuned[0][name], tuned[1][name])
+
+
 def test_tuning_refuses_bad_settings_and_too_little_data(tmp_path: Path) -> None:
     context = ExecutionContext(GraphSchema({}), "test")
     storage = LocalModelStorage(tmp_path)
